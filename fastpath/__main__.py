@@ -1,0 +1,3 @@
+from fastpath.cli import main
+
+main()

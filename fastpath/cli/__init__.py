@@ -1,0 +1,43 @@
+"""The `fastpath` command.
+
+Groups are imported only when used, and the modules behind them import their
+heavy dependencies (falcon, peewee, paramiko) inside the commands that need
+them, so that a listing against a server starts in a few tens of ms.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# name -> "module:attribute" of each top-level group
+GROUPS = {
+    "sched": "fastpath.cli.sched:sched",
+    "preference": "fastpath.cli.preference:preference",
+    "sut": "fastpath.cli.sut:sut",
+    "result": "fastpath.cli.result:result",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def __init__(self, *args, lazy: dict[str, str], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy:
+            module, attr = self.lazy[name].split(":")
+            return getattr(importlib.import_module(module), attr)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=LazyGroup, lazy=GROUPS, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="fastpath-scheduler")
+def main() -> None:
+    """Fastpath: schedule benchmark plans and SUT leases over pools of identical SUTs."""
