@@ -1,0 +1,77 @@
+"""A small HTTP client for the scheduler's API (standard library only, for a fast start)."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+from collections.abc import Iterable
+from urllib.parse import urlencode, urlsplit
+
+from fastpath import errors
+
+BY_STATUS = {
+    400: errors.Invalid, 401: errors.Unauthorized, 403: errors.Forbidden, 404: errors.NotFound,
+    409: errors.Conflict, 413: errors.TooLarge, 503: errors.Unavailable,
+}
+
+
+class Client:
+    def __init__(self, url: str, token: str, timeout: float = 90.0) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise errors.Invalid(f"scheduler URL {url!r}: expected http://host:port")
+        self.url, self.token, self.timeout = url.rstrip("/"), token, timeout
+        self._parts = parts
+
+    def _connection(self) -> http.client.HTTPConnection:
+        cls = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
+        return cls(self._parts.hostname, self._parts.port, timeout=self.timeout)
+
+    def request(self, method: str, path: str, *, params: dict | None = None, body=None,
+                headers: dict | None = None) -> dict:
+        """Send one request; the decoded JSON body, or the error it stands for."""
+        query = {k: v for k, v in (params or {}).items() if v is not None and v is not False}
+        target = self._parts.path.rstrip("/") + path + ("?" + urlencode(query, doseq=True) if query else "")
+        head = {"Authorization": f"Bearer {self.token}", "Accept": "application/json", **(headers or {})}
+        if isinstance(body, dict):
+            body = json.dumps(body).encode()
+            head["Content-Type"] = "application/json"
+        conn = self._connection()
+        try:
+            conn.request(method, target, body=body, headers=head)
+            resp = conn.getresponse()
+            raw = resp.read()
+        except (OSError, http.client.HTTPException) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            if isinstance(exc, socket.timeout):
+                reason = "timed out"
+            raise errors.Unavailable(f"cannot reach the scheduler at {self.url}: {reason}") from exc
+        finally:
+            conn.close()
+        return self._decode(resp.status, raw)
+
+    def _decode(self, status: int, raw: bytes) -> dict:
+        try:
+            doc = json.loads(raw) if raw else {}
+        except ValueError:
+            doc = {"description": raw[:200].decode(errors="replace")}
+        if status < 400:
+            return doc
+        message = doc.get("description") or doc.get("title") or f"HTTP {status}"
+        raise BY_STATUS.get(status, errors.FastpathError)(message)
+
+    def get(self, path: str, **params) -> dict:
+        return self.request("GET", path, params=params)
+
+    def post(self, path: str, body: dict | None = None) -> dict:
+        return self.request("POST", path, body=body if body is not None else {})
+
+    def patch(self, path: str, body: dict) -> dict:
+        return self.request("PATCH", path, body=body)
+
+    def stream(self, method: str, path: str, chunks: Iterable[bytes], length: int,
+               content_type: str, params: dict | None = None) -> dict:
+        """Send a body produced piece by piece (never held whole in memory)."""
+        return self.request(method, path, params=params, body=chunks,
+                            headers={"Content-Type": content_type, "Content-Length": str(length)})

@@ -1,0 +1,183 @@
+"""`fastpath sched plan-exec|plan-list|plan-update|plan-cancel`."""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import click
+
+from fastpath.cli.output import emit_json, fields, json_option, table, when
+
+CHUNK = 1024 * 1024
+PROGRESS_FROM = 4 * CHUNK  # show upload progress for uploads at least this big
+LIST_HEADERS = ["id", "user", "sutclass", "priority", "progress", "status", "failed", "errors",
+                "queued", "started", "completed"]
+JOB_HEADERS = ["job", "swprofile", "session", "state", "sut", "attempts", "step", "results",
+               "errors", "last error"]
+
+
+class Upload:
+    """A multipart/form-data body produced chunk by chunk: files are never read whole."""
+
+    def __init__(self, plan: dict, files: dict[str, Path], form: dict[str, str]) -> None:
+        self.boundary = "fastpath-" + secrets.token_hex(16)
+        self.parts: list[bytes | Path] = [self._head("plan", content_type="application/json"),
+                                          json.dumps(plan).encode() + b"\r\n"]
+        for name, value in form.items():
+            self.parts += [self._head(name), value.encode() + b"\r\n"]
+        for name, path in files.items():
+            self.parts += [self._head(name, filename=path.name), path, b"\r\n"]
+        self.parts.append(f"--{self.boundary}--\r\n".encode())
+        self.file_bytes = sum(p.stat().st_size for p in self.parts if isinstance(p, Path))
+        self.length = sum(p.stat().st_size if isinstance(p, Path) else len(p) for p in self.parts)
+        self.content_type = f"multipart/form-data; boundary={self.boundary}"
+
+    def _head(self, name: str, *, filename: str | None = None,
+              content_type: str = "application/octet-stream") -> bytes:
+        disposition = f'form-data; name="{name}"'
+        if filename is not None:
+            disposition += f'; filename="{re.sub(r"[^A-Za-z0-9._+-]", "_", filename)}"'
+        elif content_type == "application/octet-stream":
+            content_type = "text/plain"
+        return (f"--{self.boundary}\r\nContent-Disposition: {disposition}\r\n"
+                f"Content-Type: {content_type}\r\n\r\n").encode()
+
+    def chunks(self) -> Iterator[bytes]:
+        sent, shown = 0, -1
+        show = self.file_bytes >= PROGRESS_FROM
+        for part in self.parts:
+            if not isinstance(part, Path):
+                yield part
+                continue
+            with part.open("rb") as f:
+                while chunk := f.read(CHUNK):
+                    yield chunk
+                    sent += len(chunk)
+                    percent = 100 * sent // self.file_bytes
+                    if show and percent != shown and (sys.stderr.isatty() or percent % 10 == 0):
+                        shown = percent
+                        end = "\r" if sys.stderr.isatty() else "\n"
+                        click.echo(f"Uploading {_mb(sent)} of {_mb(self.file_bytes)} ({percent}%)",
+                                   err=True, nl=False)
+                        click.echo(end, err=True, nl=False)
+        if show and sys.stderr.isatty():
+            click.echo("", err=True)
+
+
+def _mb(n: int) -> str:
+    return f"{n / CHUNK:.1f} MiB"
+
+
+def progress(plan: dict) -> str:
+    p = plan["progress"]
+    return f"{p['completed']}/{p['total']}"
+
+
+def show(plan: dict) -> str:
+    p = plan["progress"]
+    pairs = [("Plan", plan["id"]), ("Name", plan.get("name")), ("User", plan["user"]),
+             ("SUT class", plan["sutclass"]), ("Priority", plan["priority"]),
+             ("Status", plan["state"] + (" (cancel requested)" if plan["cancel_requested"]
+                                         and plan["state"] in ("queued", "running") else "")),
+             ("Progress", f"{progress(plan)} jobs completed, {p['failed']} failed, "
+                          f"{p['cancelled']} cancelled"),
+             ("Results", f"{p['results']} results, {p['errors']} errors"),
+             ("Publish", plan["publishing"]),
+             ("Queued", when(plan["queued_at"])), ("Started", when(plan["started_at"])),
+             ("Completed", when(plan["completed_at"]))]
+    text = fields(pairs)
+    if plan.get("jobs") is not None:
+        rows = [[j["id"], j["swprofile"], j["session"], j["state"], j["sut"], j["attempts"],
+                 j["step"], j["results"], j["errors"], _short(j["last_error"])]
+                for j in plan["jobs"]]
+        text += "\n\n" + table(JOB_HEADERS, rows)
+    return text
+
+
+def _short(text: str | None, width: int = 60) -> str | None:
+    if not text:
+        return None
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 3] + "..."
+
+
+def register(group: click.Group, client_command) -> None:
+    @group.command("plan-exec")
+    @click.argument("plan_file", metavar="PLAN.yaml",
+                    type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--priority", type=click.IntRange(0, 10), default=5, show_default=True,
+                  help="Higher is served sooner.")
+    @click.option("--no-publish", is_flag=True, help="Do not publish the results to the resultstore.")
+    @json_option
+    @client_command
+    def plan_exec(client, plan_file: Path, priority: int, no_publish: bool, as_json: bool) -> None:
+        """Submit PLAN.yaml, uploading the local files it refers to."""
+        from fastpath.plan.schema import load_plan_file
+
+        document, files = load_plan_file(plan_file)
+        upload = Upload(document, files, {"priority": str(priority),
+                                          "publish": "false" if no_publish else "true"})
+        if files and upload.file_bytes >= PROGRESS_FROM:
+            click.echo(f"Uploading {len(files)} files ({_mb(upload.file_bytes)}) with the plan",
+                       err=True)
+        doc = client.stream("POST", "/plans", upload.chunks(), upload.length, upload.content_type)
+        if as_json:
+            return emit_json(doc)
+        plan = doc["plan"]
+        click.echo(f"Plan {plan['id']} queued on SUT class {plan['sutclass']}: "
+                   f"{plan['progress']['total']} jobs, priority {plan['priority']}"
+                   + ("" if plan["publish"] else ", results not published"))
+
+    @group.command("plan-list")
+    @click.argument("id", type=click.IntRange(min=1), required=False)
+    @click.option("--states", multiple=True, help="Comma-separated states (repeatable).")
+    @click.option("--users", multiple=True, help="Comma-separated user names (repeatable).")
+    @click.option("--all-users", is_flag=True, help="Plans of every user.")
+    @click.option("--all-states", is_flag=True, help="Plans in every state.")
+    @json_option
+    @client_command
+    def plan_list(client, id, states, users, all_users, all_states, as_json) -> None:
+        """List your queued and running plans, or show plan ID with its jobs."""
+        if id is not None:
+            doc = client.get(f"/plans/{id}")
+            return emit_json(doc) if as_json else click.echo(show(doc["plan"]))
+        doc = client.get("/plans", states=",".join(states) or None, users=",".join(users) or None,
+                         all_users=all_users, all_states=all_states)
+        if as_json:
+            return emit_json(doc)
+        rows = [[p["id"], p["user"], p["sutclass"], p["priority"], progress(p), p["state"],
+                 p["progress"]["failed"], p["progress"]["errors"], when(p["queued_at"]),
+                 when(p["started_at"]), when(p["completed_at"])] for p in doc["plans"]]
+        click.echo(table(LIST_HEADERS, rows))
+
+    @group.command("plan-update")
+    @click.argument("id", type=click.IntRange(min=1))
+    @click.option("--priority", type=click.IntRange(0, 10), required=True,
+                  help="The new priority (0-10, higher is served sooner).")
+    @json_option
+    @client_command
+    def plan_update(client, id: int, priority: int, as_json: bool) -> None:
+        """Change the priority of a queued or running plan."""
+        doc = client.patch(f"/plans/{id}", {"priority": priority})
+        if as_json:
+            return emit_json(doc)
+        click.echo(f"Plan {id} priority is now {doc['plan']['priority']}.")
+
+    @group.command("plan-cancel")
+    @click.argument("id", type=click.IntRange(min=1))
+    @json_option
+    @client_command
+    def plan_cancel(client, id: int, as_json: bool) -> None:
+        """Cancel a plan: queued jobs now; jobs already running finish."""
+        doc = client.post(f"/plans/{id}/cancel")
+        if as_json:
+            return emit_json(doc)
+        plan = doc["plan"]
+        running = sum(j["state"] in ("assigned", "running") for j in plan.get("jobs") or [])
+        click.echo(f"Plan {id} is {plan['state']}"
+                   + (f"; {running} running jobs will finish first." if running else "."))

@@ -1,0 +1,216 @@
+"""`fastpath sched`: run the scheduler, and talk to it.
+
+The client verbs import only the standard library's HTTP client; the server
+verbs import the service (falcon, peewee, gunicorn) inside their bodies.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from fastpath.cli import preference
+from fastpath.cli.output import (
+    ExitStatus,
+    emit_json,
+    fail,
+    json_option,
+    reports_errors,
+    table,
+    when,
+)
+
+SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+class Size(click.ParamType):
+    """A byte count such as 500M or 8G."""
+
+    name = "size"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().upper().removesuffix("B").removesuffix("I")
+        unit = text[-1] if text and text[-1] in SIZE_UNITS else ""
+        number = text[: len(text) - len(unit)]
+        try:
+            size = int(float(number) * SIZE_UNITS[unit])
+        except ValueError:
+            self.fail(f"{value!r} is not a size like 500M or 8G", param, ctx)
+        if size <= 0:
+            self.fail(f"{value!r} must be positive", param, ctx)
+        return size
+
+
+@click.group()
+def sched() -> None:
+    """Run the scheduler, and submit and manage plans and leases on it."""
+
+
+# --- server verbs -------------------------------------------------------------
+
+
+def _opt(*names, envvar, **kw):
+    return click.option(*names, envvar=envvar, show_envvar=True, show_default=True, **kw)
+
+
+database_option = _opt("--database", envvar="FASTPATH_DATABASE", default="sqlite:///scheduler.db",
+                       help="Database URL: sqlite:///file.db, postgresql://user@host/db or "
+                            "mysql://user@host/db.")
+storage_option = _opt("--storage", envvar="FASTPATH_STORAGE", default="./sched_storage",
+                      type=click.Path(file_okay=False, path_type=Path),
+                      help="Directory for uploaded files and collected results.")
+sutclasses_option = _opt("--sutclasses", envvar="FASTPATH_SUTCLASSES", default="./sutclasses.yaml",
+                         type=click.Path(dir_okay=False, path_type=Path),
+                         help="YAML file declaring the SUT classes and their SUTs.")
+resultstore_option = _opt("--resultstore", envvar="FASTPATH_RESULTSTORE", default=None,
+                          help="Resultstore URL that plans publish to: sqlite:///file, "
+                               "mysql://user:password@host:port/db or csv:///dir.")
+api_options = [
+    _opt("--host", envvar="FASTPATH_HOST", default="127.0.0.1", help="Address the API listens on."),
+    _opt("--port", envvar="FASTPATH_PORT", default=5000, type=click.IntRange(1, 65535),
+         help="Port the API listens on."),
+    _opt("--workers", envvar="FASTPATH_WORKERS", default=2, type=click.IntRange(1, 64),
+         help="API worker processes."),
+    _opt("--threads", envvar="FASTPATH_THREADS", default=32, type=click.IntRange(1, 1024),
+         help="Threads per API worker (each waiting client holds one)."),
+    _opt("--max-upload", envvar="FASTPATH_MAX_UPLOAD", default="8G", type=Size(),
+         help="Largest plan upload accepted (bigger ones get 413)."),
+]
+log_option = _opt("--log-level", envvar="FASTPATH_LOG_LEVEL", default="info",
+                  type=click.Choice(["debug", "info", "warning", "error"]), help="Log verbosity.")
+
+
+def _apply(options):
+    def decorate(fn):
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+
+    return decorate
+
+
+def _settings(**kw):
+    from fastpath.sched.server import Settings
+
+    names = ("database", "storage", "sutclasses", "resultstore", "host", "port", "workers",
+             "threads", "max_upload")
+    return Settings(**{k: v for k, v in kw.items() if k in names and v is not None})
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("paramiko").setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
+@sched.command()
+@_apply([*api_options, database_option, storage_option, sutclasses_option, resultstore_option,
+         log_option])
+@reports_errors
+def run(log_level: str, **kw) -> None:
+    """Run the scheduler: the controller and the API, stopped together by SIGTERM or Ctrl-C."""
+    from fastpath.sched import server
+
+    _logging(log_level)
+    settings = _settings(**kw)
+    server.bootstrap(settings, sync=True)
+    sys.exit(server.supervise(settings))
+
+
+@sched.command()
+@_apply([*api_options, database_option, storage_option, log_option])
+@reports_errors
+def api(log_level: str, **kw) -> None:
+    """Run only the API (for split deployments: any number of these)."""
+    from fastpath.sched import server
+
+    _logging(log_level)
+    settings = _settings(**kw)
+    server.bootstrap(settings, sync=False)
+    server.serve_api(settings)
+
+
+@sched.command()
+@_apply([database_option, storage_option, sutclasses_option, resultstore_option, log_option])
+@reports_errors
+def controller(log_level: str, **kw) -> None:
+    """Run only the controller (for split deployments: one active, others stand by)."""
+    from fastpath.sched import server
+
+    _logging(log_level)
+    server.serve_controller(_settings(**kw))
+
+
+# --- client verbs -------------------------------------------------------------
+
+
+def client_command(fn):
+    """Add --url and --token (defaulting to the sched.url and sched.token preferences)."""
+
+    @click.option("--url", help="Scheduler URL [default: the sched.url preference].")
+    @click.option("--token", help="Your token [default: the sched.token preference].")
+    @functools.wraps(fn)
+    @reports_errors
+    def wrapper(url, token, **kw):
+        from fastpath.cli.client import Client
+
+        url = url or preference.get("sched", "url")
+        token = token or preference.get("sched", "token")
+        if not url:
+            fail("no scheduler URL: pass --url or run "
+                 "'fastpath preference set --category sched --name url URL'", ExitStatus.USAGE)
+        if not token:
+            fail("no token: pass --token or run "
+                 "'fastpath preference set --category sched --name token TOKEN'", ExitStatus.USAGE)
+        return fn(Client(url, token), **kw)
+
+    return wrapper
+
+
+@sched.command("user-create")
+@click.argument("name")
+@click.option("--capabilities", required=True,
+              help="Comma-separated capabilities: admin, exec, lease, query.")
+@json_option
+@client_command
+def user_create(client, name: str, capabilities: str, as_json: bool) -> None:
+    """Create a scheduler user and print its token (shown only once)."""
+    doc = client.request("POST", "/users", body={"name": name, "capabilities": capabilities})
+    if as_json:
+        emit_json(doc)
+    else:
+        click.echo(f"Created user '{name}' (id {doc['user_id']}) with token: {doc['token']}")
+
+
+@sched.command("sutclass-list")
+@click.option("--from", "start", help="Report usage from this date or time (e.g. 2026-03-01).")
+@click.option("--to", "end", help="Report usage up to this date or time (default: now).")
+@json_option
+@client_command
+def sutclass_list(client, start: str | None, end: str | None, as_json: bool) -> None:
+    """List SUT classes: id, name, enabled, usage, creation time."""
+    doc = client.get("/sutclasses", **{"from": start, "to": end})
+    if as_json:
+        return emit_json(doc)
+    window = start is not None or end is not None
+    headers = ["id", "name", "enabled", "in use", *(["usage"] if window else []), "created"]
+    rows = []
+    for c in doc["sutclasses"]:
+        usage = c["usage"]
+        share = usage.get("window", {}).get("share")
+        rows.append([c["id"], c["name"], c["enabled"], f"{usage['in_use']}/{usage['total']}",
+                     *([f"{100 * share:.1f}%" if share is not None else None] if window else []),
+                     when(c["created_at"])])
+    click.echo(table(headers, rows))
+
+
+from fastpath.cli import leases, plans  # noqa: E402  (their verbs join this group)
+
+leases.register(sched, client_command)
+plans.register(sched, client_command)

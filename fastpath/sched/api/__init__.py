@@ -1,0 +1,44 @@
+"""The scheduler's REST API: a falcon app that edits desired state and reads state.
+
+It never connects to a SUT and never assigns one: that is the controller's
+work. Open the database (`fastpath.sched.db.bind`) before serving.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import falcon
+
+from fastpath.sched.api import errors
+from fastpath.sched.api.health import Health
+from fastpath.sched.api.leases import Leases
+from fastpath.sched.api.middleware import Authentication, Database
+from fastpath.sched.api.openapi import OpenAPI
+from fastpath.sched.api.sutclasses import SutClasses
+from fastpath.sched.api.users import Users
+
+
+def create_app(
+    *,
+    storage: Path | None = None,
+    max_upload: int = 8 * 1024**3,
+    clock: Callable[[], float] = time.time,
+    sleep: Callable[[float], None] = time.sleep,
+) -> falcon.App:
+    app = falcon.App(middleware=[Database(), Authentication()])
+    app.req_options.strip_url_path_trailing_slash = True
+    errors.install(app)
+    app.add_route("/healthz", Health())
+    app.add_route("/openapi.json", OpenAPI())
+    app.add_route("/users", Users(clock))
+    sutclasses = SutClasses(clock)
+    app.add_route("/sutclasses", sutclasses)
+    app.add_route("/sutclasses/{name}", sutclasses, suffix="item")
+    leases = Leases(clock, sleep)
+    app.add_route("/leases", leases)
+    app.add_route("/leases/{id:int(min=1)}", leases, suffix="item")
+    app.add_route("/leases/{id:int(min=1)}/release", leases, suffix="release")
+    return app

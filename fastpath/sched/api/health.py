@@ -1,0 +1,16 @@
+"""`/healthz`: liveness, and whether the database answers."""
+
+from __future__ import annotations
+
+import falcon
+
+from fastpath.sched import queries
+
+
+class Health:
+    public = True
+
+    def on_get(self, req, resp) -> None:
+        queries.changes()  # a real round trip to the database
+        resp.media = {"status": "success", "database": "ok"}
+        resp.status = falcon.HTTP_200

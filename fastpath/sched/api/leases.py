@@ -1,0 +1,58 @@
+"""`/leases`: a person asks for a SUT of a class, waits for it, and releases it."""
+
+from __future__ import annotations
+
+import falcon
+
+from fastpath.sched import queries
+from fastpath.sched.api.listing import owner_filter, state_filter
+from fastpath.sched.api.middleware import ensure_owner, needs
+from fastpath.sched.api.request import body, integer, number
+from fastpath.sched.api.views import lease_view
+from fastpath.sched.states import ACTIVE_LEASE, LeaseState, parse_states
+
+MAX_WAIT = 60.0
+
+
+class Leases:
+    def __init__(self, clock, sleep, poll: float = 0.02) -> None:
+        self.clock, self.sleep, self.poll = clock, sleep, poll
+
+    @needs("lease")
+    def on_post(self, req, resp) -> None:
+        doc = body(req, {"sutclass", "priority"}, ("sutclass",))
+        if not isinstance(doc["sutclass"], str):
+            raise falcon.HTTPBadRequest(description="sutclass: expected a SUT class name")
+        priority = integer(doc.get("priority", 5), "priority", 0, 10)
+        lease = queries.request_lease(req.context.user, doc["sutclass"], priority, self.clock())
+        resp.status = falcon.HTTP_201
+        resp.media = {"status": "success", "lease": lease_view(queries.get_lease(lease.id))}
+
+    @needs("query", "lease")
+    def on_get(self, req, resp) -> None:
+        states = state_filter(req, LeaseState, ACTIVE_LEASE, parse_states)
+        users = owner_filter(req)
+        leases = queries.list_leases(states, users)
+        resp.media = {"status": "success", "leases": [lease_view(x) for x in leases]}
+
+    @needs("query", "lease")
+    def on_get_item(self, req, resp, id: int) -> None:
+        wait = number(req.get_param("wait") or 0, "wait", 0, MAX_WAIT)
+        lease = queries.get_lease(id)
+        deadline = self.clock() + wait
+        seen = queries.changes()
+        # Long-poll: watch the cheap change counter, re-read the lease when it moves.
+        while lease.state == LeaseState.QUEUED and self.clock() < deadline:
+            self.sleep(self.poll)
+            now_seen = queries.changes()
+            if now_seen != seen:
+                seen = now_seen
+                lease = queries.get_lease(id)
+        resp.media = {"status": "success", "lease": lease_view(lease)}
+
+    @needs("lease")
+    def on_post_release(self, req, resp, id: int) -> None:
+        lease = queries.get_lease(id)
+        ensure_owner(req, lease.user_id, f"lease {id}")
+        lease = queries.release_lease(lease, req.context.user.name, self.clock())
+        resp.media = {"status": "success", "lease": lease_view(lease)}

@@ -1,0 +1,59 @@
+"""Per-request database connection and bearer-token authentication."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import falcon
+
+from fastpath.errors import Forbidden, Unauthorized
+from fastpath.sched import auth, queries
+from fastpath.sched.db import db
+
+
+class Database:
+    """Each request uses its own connection (from the pool on PostgreSQL/MariaDB)."""
+
+    def process_request(self, req, resp) -> None:
+        db.connect(reuse_if_open=True)
+
+    def process_response(self, req, resp, resource, req_succeeded) -> None:
+        if not db.is_closed():
+            db.close()
+
+
+class Authentication:
+    """Resolves `Authorization: Bearer <token>` to `req.context.user` on every non-public route."""
+
+    def process_resource(self, req, resp, resource, params) -> None:
+        req.context.user = None
+        if getattr(resource, "public", False):
+            return
+        header = req.get_header("Authorization") or ""
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
+        user = queries.authenticate(token.strip())
+        if user is None:
+            raise Unauthorized("unknown token")
+        req.context.user = user
+
+
+def needs(*capabilities: str) -> Callable:
+    """A responder hook: the user must hold one of `capabilities` (admin holds all)."""
+
+    def check(req, resp, resource, params) -> None:
+        user = req.context.user
+        if not any(auth.has(user.capabilities, c) for c in capabilities):
+            raise Forbidden(
+                f"user {user.name!r} lacks the {' or '.join(capabilities)} capability"
+            )
+
+    return falcon.before(check)
+
+
+def ensure_owner(req, owner_id: int, what: str) -> None:
+    """Changes need ownership or admin."""
+    user = req.context.user
+    if owner_id != user.id and not auth.has(user.capabilities, "admin"):
+        raise Forbidden(f"{what} belongs to another user; only its owner or an admin may change it")

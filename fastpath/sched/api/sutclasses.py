@@ -1,0 +1,38 @@
+"""`/sutclasses`: the classes, their SUTs and their usage, now or over a window."""
+
+from __future__ import annotations
+
+from fastpath.errors import Invalid
+from fastpath.sched import queries
+from fastpath.sched.api.middleware import needs
+from fastpath.sched.api.request import timestamp
+from fastpath.sched.api.views import sutclass_view
+
+
+class SutClasses:
+    def __init__(self, clock) -> None:
+        self.clock = clock
+
+    def _window(self, req) -> tuple[float | None, float | None]:
+        start, end = timestamp(req.get_param("from"), "from"), timestamp(req.get_param("to"), "to")
+        if start is not None and end is not None and end <= start:
+            raise Invalid("to: must be later than from")
+        return start, end
+
+    @needs("query")
+    def on_get(self, req, resp) -> None:
+        start, end = self._window(req)
+        now = self.clock()
+        classes = [
+            sutclass_view(c, queries.class_usage(c, now, start, end), window=(start, end))
+            for c in queries.list_classes()
+        ]
+        resp.media = {"status": "success", "sutclasses": classes}
+
+    @needs("query")
+    def on_get_item(self, req, resp, name: str) -> None:
+        start, end = self._window(req)
+        cls = queries.get_class(name)
+        usage = queries.class_usage(cls, self.clock(), start, end)
+        resp.media = {"status": "success",
+                      "sutclass": sutclass_view(cls, usage, detail=True, window=(start, end))}

@@ -1,0 +1,78 @@
+"""The JSON shapes of records. Whitelists: a SUT's key file never leaves the server."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastpath.sched import queries
+from fastpath.sched.models import Lease, Sut, SutClass, User
+from fastpath.sched.schedule import queue_order
+
+PUBLIC_CLASS_PARAMS = ("boot", "boot_timeout", "container_runtime")
+
+
+def iso(t: float | None) -> str | None:
+    if t is None:
+        return None
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def user_view(user: User) -> dict:
+    return {"id": user.id, "name": user.name, "capabilities": user.capabilities,
+            "created_at": iso(user.created_at)}
+
+
+def sut_view(sut: Sut, holder: tuple | None = None) -> dict:
+    out = {"name": sut.name, "host": sut.host, "port": sut.port, "user": sut.user,
+           "health": sut.health, "reason": sut.reason, "last_ok_at": iso(sut.last_ok_at)}
+    if holder is not None:
+        kind, ref, _ = holder
+        out["held_by"] = {"kind": kind, "id": ref}
+    return out
+
+
+def access_view(sut: Sut) -> dict:
+    """How a person reaches a leased SUT: with their own lab credentials, never our key."""
+    return {"name": sut.name, "host": sut.host, "port": sut.port, "user": sut.user}
+
+
+def sutclass_view(cls: SutClass, usage: queries.ClassUsage, *, detail: bool = False,
+                  window: tuple[float | None, float | None] = (None, None)) -> dict:
+    out = {
+        "id": cls.id, "name": cls.name, "enabled": cls.enabled, "created_at": iso(cls.created_at),
+        "params": {k: cls.params.get(k) for k in PUBLIC_CLASS_PARAMS},
+        "usage": {"in_use": usage.in_use, "total": usage.total},
+    }
+    if usage.window is not None:
+        out["usage"]["window"] = {"from": iso(window[0]), "to": iso(window[1]),
+                                  "share": round(usage.window, 6)}
+    if detail:
+        held = queries.holders(cls.id)
+        out["suts"] = [sut_view(s, held.get(s.id)) for s in queries.class_suts(cls.id)]
+        demand = queries.demand(cls.id)
+        out["queue"] = {"jobs": sum(d.kind == "job" for d in demand),
+                        "leases": sum(d.kind == "lease" for d in demand)}
+    return out
+
+
+def position(kind: str, id: int, class_id: int) -> int | None:
+    """1-based place in the class's queue, in the order SUTs will be handed out."""
+    order = queue_order(queries.demand(class_id), queries.held_counts(class_id))
+    for i, d in enumerate(order, 1):
+        if d.kind == kind and d.id == id:
+            return i
+    return None
+
+
+def lease_view(lease: Lease) -> dict:
+    out = {
+        "id": lease.id, "user": lease.user.name, "sutclass": lease.sutclass.name,
+        "state": lease.state, "priority": lease.priority,
+        "queued_at": iso(lease.queued_at), "acquired_at": iso(lease.acquired_at),
+        "ended_at": iso(lease.ended_at), "sut": None,
+    }
+    if lease.sut_id is not None:
+        out["sut"] = access_view(queries.get_sut(lease.sut_id))
+    if lease.state == "queued":
+        out["position"] = position("lease", lease.id, lease.sutclass_id)
+    return out

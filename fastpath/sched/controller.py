@@ -1,0 +1,221 @@
+"""The controller: the one process that acts on SUTs.
+
+A level-triggered loop. Each pass re-reads what is due from the database,
+decides with pure functions (`schedule`) and applies idempotent steps.
+Passes run on a timer, and at once when the API bumps the change counter or a
+worker finishes. SSH work (probes, job steps, publishing) runs in a bounded
+pool of threads so that a slow SUT never delays a hand-over; the pass only
+starts work and never waits for it.
+
+Only the leader acts. Leadership is a row taken and renewed by
+compare-and-set; every write of the controller happens inside
+`queries.leading()`, which commits only while this controller still leads.
+The controller holds nothing a restart would lose: what is in flight is
+re-derived from the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from fastpath.errors import FastpathError
+from fastpath.sched import queries
+from fastpath.sched.db import db
+from fastpath.sched.health import Prober
+from fastpath.sched.schedule import schedule
+from fastpath.sut.connections import Connections
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Tuning:
+    poll: float = 0.02  # how often the change counter is read
+    tick: float = 1.0  # a pass at least this often
+    ttl: float = 15.0  # leadership lasts this long without renewal
+    renew: float = 3.0  # renew leadership this often
+    standby: float = 1.0  # how often a standby tries to take over
+    probe_interval: float = 60.0  # idle healthy SUTs are re-checked this often
+    fresh: float = 5.0  # a SUT that answered this recently needs no probe before a lease
+    backoff_base: float = 5.0  # first re-check of an unhealthy SUT
+    backoff_cap: float = 300.0
+    workers: int = 16
+
+
+class Controller:
+    def __init__(
+        self,
+        *,
+        name: str | None = None,
+        tuning: Tuning = Tuning(),
+        clock: Callable[[], float] = time.time,
+        connections: Connections | None = None,
+        resync: Callable[[], None] | None = None,
+        extensions: Iterable[Callable[[Controller], object]] = (),
+    ) -> None:
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.tuning, self.clock = tuning, clock
+        self.connections = connections or Connections()
+        self.resync = resync
+        self.wake = threading.Event()
+        self.resync_requested = threading.Event()
+        self.leading_since: float | None = None
+        self._renewed = 0.0
+        self._inflight: set[tuple[str, int]] = set()
+        self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(tuning.workers, thread_name_prefix="fastpath-work")
+        self._lost = threading.Event()
+        self.prober = Prober(self.connections, self.fence, clock,
+                             backoff_base=tuning.backoff_base, backoff_cap=tuning.backoff_cap)
+        # Workers that other parts plug in: each has due(now) -> ids and run(id).
+        self.workers = {name: make(self) for name, make in dict(extensions).items()}
+
+    # --- leadership -----------------------------------------------------------
+
+    def fence(self):
+        """A transaction that commits only while this controller leads."""
+        return queries.leading(self.name, self.clock(), self.tuning.ttl)
+
+    def lead(self) -> bool:
+        """Take or renew the lead; step down if it was lost. True while leading."""
+        now = self.clock()
+        if self.leading_since is not None and not self._lost.is_set():
+            if now - self._renewed < self.tuning.renew:
+                return True
+        try:
+            taken = queries.take_leadership(self.name, now, self.tuning.ttl)
+        except Exception:  # the database is away: we cannot know, so we must not act
+            log.exception("cannot renew leadership")
+            taken = False
+        if taken and self._lost.is_set() and self.leading_since is not None:
+            taken = False  # a fenced write failed: step down once before leading again
+        if taken:
+            self._renewed = now
+            if self.leading_since is None:
+                self.leading_since = now
+                log.info("controller %s is now the active controller", self.name)
+            return True
+        if self.leading_since is not None:
+            log.error("controller %s lost the lead; standing by", self.name)
+            self._step_down()
+        return False
+
+    def _step_down(self) -> None:
+        self.leading_since = None
+        self._lost.clear()
+        self.connections.close()
+
+    # --- the loop -------------------------------------------------------------
+
+    def run(self, stop: threading.Event) -> None:
+        """Lead (or stand by) and reconcile until `stop` is set."""
+        last_seen, next_pass = None, 0.0
+        try:
+            while not stop.is_set():
+                try:
+                    db.connect(reuse_if_open=True)
+                    if not self.lead():
+                        stop.wait(self.tuning.standby)
+                        continue
+                    seen = queries.changes()
+                    if self.wake.is_set() or seen != last_seen or self.clock() >= next_pass:
+                        self.wake.clear()
+                        last_seen = seen
+                        self.run_once()
+                        next_pass = self.clock() + self.tuning.tick
+                except Exception:  # the loop never dies; the next pass re-reads everything
+                    log.exception("controller pass failed")
+                    if not db.is_closed():
+                        db.close()
+                    stop.wait(self.tuning.tick)
+                    continue
+                self.wake.wait(self.tuning.poll)
+        finally:
+            self.shutdown()
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self.connections.close()
+        if self.leading_since is not None:
+            try:
+                with db.connection_context():
+                    queries.release_leadership(self.name)
+            except Exception:
+                log.exception("cannot release leadership")
+            self.leading_since = None
+
+    def run_once(self) -> None:
+        """One level-triggered pass: start whatever is due. Never waits for SSH."""
+        if self.resync_requested.is_set() and self.resync is not None:
+            self.resync_requested.clear()
+            try:
+                self.resync()
+            except FastpathError as exc:
+                log.error("SUT classes not reloaded: %s", exc.message)
+        now = self.clock()
+        self.submit("probe", [s.id for s in queries.suts_to_probe(now, self.tuning.probe_interval)],
+                    self.prober.check)
+        self.allocate(now)
+        for name, worker in self.workers.items():
+            self.submit(name, worker.due(now), worker.run)
+
+    def allocate(self, now: float) -> None:
+        """Hand free SUTs to the queue, class by class."""
+        for cls in queries.enabled_classes():
+            free = [s for s in queries.free_suts(cls.id, now, self.tuning.fresh)
+                    if not self.busy("probe", s.id)]
+            if not free:
+                continue
+            demand = queries.demand(cls.id)
+            if not demand:
+                continue
+            for a in schedule(free, demand, queries.held_counts(cls.id)):
+                if a.demand.kind == "job":
+                    with self.fence():
+                        assigned = queries.assign_job(a.demand.id, a.sut.id, now)
+                    if assigned and "job" in self.workers:
+                        self.submit("job", [a.demand.id], self.workers["job"].run)
+                elif a.sut.fresh:
+                    with self.fence():
+                        queries.grant_lease(a.demand.id, a.sut.id, now)
+                else:  # never hand a person a SUT that has not answered just now
+                    self.submit("probe", [a.sut.id], self.prober.check)
+
+    # --- the worker pool ------------------------------------------------------
+
+    def busy(self, kind: str, id: int) -> bool:
+        with self._lock:
+            return (kind, id) in self._inflight
+
+    def submit(self, kind: str, ids: Iterable[int], work: Callable[[int], None]) -> None:
+        for id in ids:
+            with self._lock:
+                if (kind, id) in self._inflight:
+                    continue
+                self._inflight.add((kind, id))
+            self._pool.submit(self._work, kind, id, work)
+
+    def _work(self, kind: str, id: int, work: Callable[[int], None]) -> None:
+        try:
+            with db.connection_context():
+                work(id)
+        except queries.LostLeadership:
+            self._lost.set()
+        except Exception:
+            log.exception("%s %s failed", kind, id)
+        finally:
+            with self._lock:
+                self._inflight.discard((kind, id))
+            self.wake.set()
+
+    def idle(self) -> bool:
+        """No work in flight (tests wait for this between passes)."""
+        with self._lock:
+            return not self._inflight

@@ -1,0 +1,137 @@
+"""Open the scheduler's database from a URL and keep its schema current.
+
+`sqlite:///file` is the embedded default (WAL, a busy timeout and `BEGIN
+IMMEDIATE` writers, so that concurrent writers queue instead of failing);
+`postgresql://` and `mysql://` (MariaDB) use connection pools for the API's
+threads. The schema carries a version; `migrate()` creates it on first start
+and refuses a database written by a newer release.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import peewee
+from playhouse.pool import PooledMySQLDatabase, PooledPostgresqlDatabase
+
+from fastpath.errors import Invalid, Unavailable
+
+log = logging.getLogger(__name__)
+
+db = peewee.DatabaseProxy()
+
+SCHEMA_VERSION = 1
+
+
+def open_database(url: str) -> peewee.Database:
+    """A peewee database for `url`; nothing is connected yet."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "sqlite":
+        path = unquote(parts.path)
+        if parts.netloc or not path or path == "/":
+            raise Invalid(f"database URL {url!r}: use sqlite:///relative.db or sqlite:////abs.db")
+        path = path[1:]  # sqlite:///x.db -> x.db, sqlite:////abs/x.db -> /abs/x.db
+        return peewee.SqliteDatabase(
+            path,
+            pragmas={"journal_mode": "wal", "busy_timeout": 30000, "foreign_keys": 1,
+                     "synchronous": "normal"},
+            timeout=30,
+            lock_type="IMMEDIATE",
+            check_same_thread=False,
+        )
+    name = unquote(parts.path.lstrip("/"))
+    if not name or not parts.hostname:
+        raise Invalid(f"database URL {_redact(url)!r} names no host or database")
+    options = dict(parse_qsl(parts.query))
+    common = {
+        "host": parts.hostname,
+        "user": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password else None,
+        "max_connections": int(options.pop("max_connections", 32)),
+        "stale_timeout": 300,
+        "timeout": 30,
+        "connect_timeout": int(options.pop("connect_timeout", 5)),
+    }
+    if parts.port:
+        common["port"] = parts.port
+    if scheme in ("postgresql", "postgres"):
+        _require("psycopg2", "postgres")
+        return PooledPostgresqlDatabase(name, **common, **options)
+    if scheme in ("mysql", "mariadb"):
+        _require("pymysql", "mysql")
+        from pymysql.constants import CLIENT
+
+        # FOUND_ROWS: an UPDATE reports the rows it matched, as on the other
+        # databases, so that compare-and-set counts mean the same everywhere.
+        return PooledMySQLDatabase(
+            name, charset="utf8mb4", field_types={"TEXT": "LONGTEXT"},
+            client_flag=CLIENT.FOUND_ROWS, **common, **options,
+        )
+    raise Invalid(
+        f"database URL {_redact(url)!r}: unknown scheme {scheme!r}; "
+        "use sqlite:///file.db, postgresql://user@host/db or mysql://user@host/db"
+    )
+
+
+def _require(module: str, extra: str) -> None:
+    try:
+        __import__(module)
+    except ImportError as exc:
+        raise Invalid(
+            f"the {module} driver is not installed: pip install 'fastpath-scheduler[{extra}]'"
+        ) from exc
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url
+
+
+def bind(url: str) -> peewee.Database:
+    """Open `url`, make it the database of every model, and bring its schema up to date."""
+    database = open_database(url)
+    db.initialize(database)
+    try:
+        migrate()
+    except peewee.OperationalError as exc:
+        raise Unavailable(f"cannot use the database {_redact(url)}: {exc}") from exc
+    return database
+
+
+def migrate(attempts: int = 3) -> None:
+    """Create the schema on first start; check its version afterwards.
+
+    Two processes of a split deployment may start at once: creating tables is
+    `IF NOT EXISTS`, and a lost race on the catalogue is retried.
+    """
+    from fastpath.sched import models
+
+    for attempt in range(attempts):
+        try:
+            with db.connection_context():
+                db.create_tables(models.ALL, safe=True)
+                _check_version(models.SchemaVersion)
+                if not models.Change.select().where(models.Change.id == 1).exists():
+                    models.Change.insert(id=1, counter=0).execute()
+            return
+        except (peewee.IntegrityError, peewee.ProgrammingError):
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+
+
+def _check_version(SchemaVersion: type[peewee.Model]) -> None:
+    row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
+    if row is None:
+        SchemaVersion.create(version=SCHEMA_VERSION)
+    elif row.version > SCHEMA_VERSION:
+        raise Invalid(
+            f"the database schema is version {row.version}, newer than this fastpath "
+            f"understands ({SCHEMA_VERSION}); upgrade fastpath"
+        )
+    # Older versions would be migrated here, one step at a time; there are none yet.

@@ -1,0 +1,159 @@
+"""The scheduler's tables. Models only: every query lives in `queries`.
+
+Times are UTC seconds since the epoch (floats), the same in all three
+databases. Which job or lease holds a SUT is derived from the active jobs and
+leases, never stored on the SUT.
+"""
+
+from __future__ import annotations
+
+import json
+
+import peewee as pw
+
+from fastpath.sched.db import db
+
+
+class JSONField(pw.TextField):
+    """A JSON document in a text column, portable across the three databases."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, sort_keys=True)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(pw.Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+class SchemaVersion(BaseModel):
+    version = pw.IntegerField()
+
+
+class User(BaseModel):
+    name = pw.CharField(max_length=64, unique=True)
+    capabilities = pw.CharField(max_length=64)  # comma-separated, sorted
+    token_hash = pw.CharField(max_length=64, unique=True)
+    created_at = pw.DoubleField()
+
+
+class SutClass(BaseModel):
+    name = pw.CharField(max_length=64, unique=True)
+    provider = pw.CharField(max_length=32)
+    enabled = pw.BooleanField(default=True)
+    params = JSONField()  # the class's params without `suts`
+    created_at = pw.DoubleField()
+    updated_at = pw.DoubleField()
+
+
+class Sut(BaseModel):
+    name = pw.CharField(max_length=128, unique=True)
+    sutclass = pw.ForeignKeyField(SutClass, backref="suts")
+    host = pw.CharField(max_length=255)
+    port = pw.IntegerField(default=22)
+    user = pw.CharField(max_length=64, null=True)
+    keyfile = pw.CharField(max_length=1024, null=True)  # never shown by the API
+    params = JSONField()  # the class's params merged with the SUT's own overrides
+    health = pw.CharField(max_length=16, index=True)
+    reason = pw.TextField(null=True)  # why it is unhealthy
+    host_key = pw.TextField(null=True)  # pinned on first contact: "<type> <base64>"
+    facts = JSONField(null=True)  # machine id, base command line, fingerprint
+    last_ok_at = pw.DoubleField(null=True)  # last successful SSH contact
+    failures = pw.IntegerField(default=0)  # consecutive failed probes
+    next_check_at = pw.DoubleField(null=True)
+    created_at = pw.DoubleField()
+    retired_at = pw.DoubleField(null=True)
+
+
+class Lease(BaseModel):
+    user = pw.ForeignKeyField(User)
+    sutclass = pw.ForeignKeyField(SutClass)
+    sut = pw.ForeignKeyField(Sut, null=True)
+    state = pw.CharField(max_length=16, index=True)
+    priority = pw.IntegerField(default=5)
+    queued_at = pw.DoubleField()
+    acquired_at = pw.DoubleField(null=True)
+    ended_at = pw.DoubleField(null=True)
+
+
+class Plan(BaseModel):
+    user = pw.ForeignKeyField(User)
+    sutclass = pw.ForeignKeyField(SutClass)
+    name = pw.CharField(max_length=255, null=True)
+    state = pw.CharField(max_length=16, index=True)
+    priority = pw.IntegerField(default=5)
+    publish = pw.BooleanField(default=True)
+    cancel_requested = pw.BooleanField(default=False)
+    document = JSONField()  # the validated plan; uploaded files referred to by digest
+    total_jobs = pw.IntegerField()
+    queued_at = pw.DoubleField()
+    started_at = pw.DoubleField(null=True)
+    completed_at = pw.DoubleField(null=True)
+
+
+class Job(BaseModel):
+    plan = pw.ForeignKeyField(Plan, backref="jobs")
+    sutclass = pw.ForeignKeyField(SutClass)
+    user = pw.ForeignKeyField(User)  # the plan's owner, for the fairness rule
+    swprofile = pw.IntegerField()  # index into the plan's swprofiles
+    session = pw.IntegerField()  # 1-based session number of that swprofile
+    state = pw.CharField(max_length=16, index=True)
+    priority = pw.IntegerField(default=5)
+    sut = pw.ForeignKeyField(Sut, null=True)
+    attempts = pw.IntegerField(default=0)  # attempts started (infrastructure retries)
+    boot_failures = pw.IntegerField(default=0)
+    step = pw.CharField(max_length=32, null=True)  # the step recorded before it starts
+    progress = JSONField(null=True)  # what the current attempt has recorded so far
+    due_at = pw.DoubleField(null=True)  # when the controller next looks at it
+    session_id = pw.CharField(max_length=36, null=True)
+    last_error = pw.TextField(null=True)
+    publish = pw.CharField(max_length=16, null=True, index=True)
+    results = pw.IntegerField(default=0)
+    errors = pw.IntegerField(default=0)
+    queued_at = pw.DoubleField()
+    assigned_at = pw.DoubleField(null=True)
+    finished_at = pw.DoubleField(null=True)
+
+
+class Usage(BaseModel):
+    """One interval during which a lease or a job held a SUT."""
+
+    sut = pw.ForeignKeyField(Sut)
+    sutclass = pw.ForeignKeyField(SutClass)
+    user = pw.ForeignKeyField(User)
+    kind = pw.CharField(max_length=8)  # "lease" or "job"
+    ref = pw.IntegerField()
+    started_at = pw.DoubleField(index=True)
+    ended_at = pw.DoubleField(null=True, index=True)
+
+
+class Event(BaseModel):
+    """Append-only audit log of every transition: who, what, from, to, when."""
+
+    at = pw.DoubleField(index=True)
+    actor = pw.CharField(max_length=64)
+    kind = pw.CharField(max_length=16)
+    ref = pw.IntegerField()
+    old = pw.CharField(max_length=16, null=True)
+    new = pw.CharField(max_length=16, null=True)
+    detail = pw.TextField(null=True)
+
+
+class Leader(BaseModel):
+    name = pw.CharField(max_length=32, unique=True)
+    holder = pw.CharField(max_length=128, null=True)
+    renewed_at = pw.DoubleField(null=True)
+    expires_at = pw.DoubleField(null=True)
+
+
+class Change(BaseModel):
+    """A counter bumped by every write the controller should react to."""
+
+    counter = pw.BigIntegerField(default=0)
+
+
+ALL = [SchemaVersion, User, SutClass, Sut, Lease, Plan, Job, Usage, Event, Leader, Change]

@@ -1,0 +1,62 @@
+"""What every query module shares: compare-and-set, the event log, the change counter."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import peewee as pw
+
+from fastpath.sched.db import db
+from fastpath.sched.models import Change, Event
+
+
+def atomic():
+    """One transaction; on SQLite it begins IMMEDIATE, so writers queue instead of failing."""
+    return db.atomic()
+
+
+def transition(
+    model: type[pw.Model],
+    id: int,
+    old: StrEnum | tuple[StrEnum, ...],
+    new: StrEnum,
+    *,
+    actor: str,
+    now: float,
+    detail: str | None = None,
+    **fields,
+) -> bool:
+    """Move one record from `old` to `new` (compare-and-set) and log it; False if it had moved."""
+    olds = old if isinstance(old, tuple) else (old,)
+    row = model.get_or_none(model.id == id)
+    if row is None or row.state not in olds:
+        return False
+    query = model.update(state=new, **fields).where((model.id == id) & (model.state == row.state))
+    if query.execute() != 1:
+        return False
+    log(actor, model._meta.table_name, id, row.state, new, now, detail)
+    return True
+
+
+def log(actor: str, kind: str, ref: int, old, new, now: float, detail: str | None = None) -> None:
+    Event.insert(
+        at=now, actor=actor, kind=kind, ref=ref,
+        old=None if old is None else str(old), new=None if new is None else str(new),
+        detail=detail,
+    ).execute()
+
+
+def bump() -> None:
+    """Tell the controller that desired state changed (read by `changes`)."""
+    Change.update(counter=Change.counter + 1).where(Change.id == 1).execute()
+
+
+def changes() -> int:
+    row = Change.get_or_none(Change.id == 1)
+    return row.counter if row else 0
+
+
+def lock(model: type[pw.Model], id: int) -> None:
+    """Hold the row's lock until the transaction ends (SQLite's IMMEDIATE already serialises)."""
+    if db.obj.for_update:
+        list(model.select(model.id).where(model.id == id).for_update())

@@ -1,0 +1,114 @@
+"""What the controller reads to decide, and its leadership."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import peewee as pw
+
+from fastpath.errors import FastpathError
+from fastpath.sched.models import Job, Leader, Lease, Sut, SutClass
+from fastpath.sched.queries.base import atomic
+from fastpath.sched.queries.inventory import holders
+from fastpath.sched.schedule import Demand, FreeSut
+from fastpath.sched.states import Health, JobState, LeaseState
+
+LEADER = "controller"
+
+
+class LostLeadership(FastpathError):
+    """This controller no longer holds the lead; another one may be acting."""
+
+
+def take_leadership(holder: str, now: float, ttl: float) -> bool:
+    """Become (or stay) the active controller; False while another holds an unexpired lead."""
+    with atomic():
+        row = Leader.get_or_none(Leader.name == LEADER)
+        if row is None:
+            try:
+                with atomic():
+                    Leader.create(name=LEADER, holder=holder, renewed_at=now, expires_at=now + ttl)
+                return True
+            except pw.IntegrityError:
+                return False
+        taken = (
+            Leader.update(holder=holder, renewed_at=now, expires_at=now + ttl)
+            .where(
+                (Leader.name == LEADER)
+                & ((Leader.holder == holder) | Leader.holder.is_null() | (Leader.expires_at < now))
+            )
+            .execute()
+        )
+        return taken == 1
+
+
+def release_leadership(holder: str) -> None:
+    """Give up the lead on a clean stop, so that a standby takes over at once."""
+    Leader.update(holder=None, expires_at=0).where(
+        (Leader.name == LEADER) & (Leader.holder == holder)
+    ).execute()
+
+
+def leader() -> Leader | None:
+    return Leader.get_or_none(Leader.name == LEADER)
+
+
+@contextmanager
+def leading(holder: str, now: float, ttl: float) -> Iterator[None]:
+    """A transaction that commits only while `holder` still leads (fencing).
+
+    The leader row is updated first, which holds its lock to the end of the
+    transaction: a standby taking over waits for it, and a controller that has
+    lost the lead writes nothing.
+    """
+    with atomic():
+        renewed = (
+            Leader.update(renewed_at=now, expires_at=now + ttl)
+            .where((Leader.name == LEADER) & (Leader.holder == holder) & (Leader.expires_at >= now))
+            .execute()
+        )
+        if renewed != 1:
+            raise LostLeadership()
+        yield
+
+
+def enabled_classes() -> list[SutClass]:
+    return list(SutClass.select().where(SutClass.enabled).order_by(SutClass.id))
+
+
+def demand(class_id: int) -> list[Demand]:
+    """Queued jobs and leases of a class (unordered: `schedule` orders them)."""
+    out = [
+        Demand("lease", row.id, row.user_id, row.priority, row.queued_at)
+        for row in Lease.select(Lease.id, Lease.user, Lease.priority, Lease.queued_at).where(
+            (Lease.sutclass == class_id) & (Lease.state == LeaseState.QUEUED)
+        )
+    ]
+    jobs = Job.select(Job.id, Job.user, Job.priority, Job.queued_at, Job.progress).where(
+        (Job.sutclass == class_id) & (Job.state == JobState.QUEUED)
+    )
+    for row in jobs:
+        avoid = frozenset((row.progress or {}).get("avoid", []))
+        out.append(Demand("job", row.id, row.user_id, row.priority, row.queued_at, avoid))
+    return out
+
+
+def held_counts(class_id: int) -> dict[int, int]:
+    """user id -> SUTs of the class that user holds now."""
+    return dict(Counter(user for _, _, user in holders(class_id).values()))
+
+
+def usable_suts(class_id: int) -> list[Sut]:
+    """Healthy SUTs of the class (in maintenance, retired or unhealthy ones are not handed out)."""
+    return list(Sut.select().where((Sut.sutclass == class_id) & (Sut.health == Health.HEALTHY)))
+
+
+def free_suts(class_id: int, now: float, fresh_within: float) -> list[FreeSut]:
+    held = holders(class_id)
+    return [
+        FreeSut(s.id, fresh=s.last_ok_at is not None and now - s.last_ok_at <= fresh_within)
+        for s in usable_suts(class_id)
+        if s.id not in held
+    ]

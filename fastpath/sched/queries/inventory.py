@@ -1,0 +1,157 @@
+"""SUT classes and SUTs: declarative sync from `--sutclasses`, listing, usage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastpath.errors import NotFound
+from fastpath.sched.models import Job, Lease, Sut, SutClass, Usage
+from fastpath.sched.queries.base import atomic, bump, log
+from fastpath.sched.states import HOLDING_JOB, Health, LeaseState
+from fastpath.sched.sutclasses import ClassSpec, SutSpec
+
+ACTOR = "config"
+
+
+def sync_inventory(specs: list[ClassSpec], now: float) -> dict[str, list[str]]:
+    """Make the database match the declared classes; never delete anything.
+
+    New classes and SUTs appear; classes no longer declared are disabled and
+    their SUTs retired; a SUT whose connection changed is re-probed (and its
+    pinned host key dropped if its address changed).
+    """
+    changed: dict[str, list[str]] = {"added": [], "updated": [], "disabled": [], "retired": []}
+    with atomic():
+        declared = set()
+        for spec in specs:
+            cls = _sync_class(spec, now, changed)
+            for sut in spec.suts:
+                declared.add(sut.name)
+                _sync_sut(cls, sut, now, changed)
+        names = [s.name for s in specs]
+        for cls in SutClass.select().where(SutClass.enabled & SutClass.name.not_in(names)):
+            SutClass.update(enabled=False, updated_at=now).where(SutClass.id == cls.id).execute()
+            changed["disabled"].append(cls.name)
+            log(ACTOR, "sutclass", cls.id, "enabled", "disabled", now)
+        gone = Sut.select().where(Sut.name.not_in(list(declared)) & (Sut.health != Health.RETIRED))
+        for sut in gone:
+            _set_health(sut, Health.RETIRED, now, "removed from the configuration", retired_at=now)
+            changed["retired"].append(sut.name)
+        bump()
+    return changed
+
+
+def _sync_class(spec: ClassSpec, now: float, changed: dict) -> SutClass:
+    cls = SutClass.get_or_none(SutClass.name == spec.name)
+    if cls is None:
+        cls = SutClass.create(
+            name=spec.name, provider=spec.provider, enabled=True, params=spec.params,
+            created_at=now, updated_at=now,
+        )
+        changed["added"].append(spec.name)
+        log(ACTOR, "sutclass", cls.id, None, "enabled", now)
+    elif not cls.enabled or cls.params != spec.params or cls.provider != spec.provider:
+        SutClass.update(
+            enabled=True, params=spec.params, provider=spec.provider, updated_at=now
+        ).where(SutClass.id == cls.id).execute()
+        changed["updated"].append(spec.name)
+        log(ACTOR, "sutclass", cls.id, "disabled" if not cls.enabled else "enabled", "enabled", now)
+    return SutClass.get_by_id(cls.id)
+
+
+def _sync_sut(cls: SutClass, spec: SutSpec, now: float, changed: dict) -> None:
+    sut = Sut.get_or_none(Sut.name == spec.name)
+    fields = dict(
+        sutclass=cls.id, host=spec.host, port=spec.port, user=spec.user,
+        keyfile=spec.keyfile, params=spec.params,
+    )
+    wanted = Health.MAINTENANCE if spec.maintenance else Health.UNKNOWN
+    if sut is None:
+        sut = Sut.create(name=spec.name, **fields, health=wanted, created_at=now)
+        changed["added"].append(spec.name)
+        log(ACTOR, "sut", sut.id, None, wanted, now)
+        return
+    moved = (sut.host, sut.port) != (spec.host, spec.port)
+    reconnect = moved or (sut.user, sut.keyfile) != (spec.user, spec.keyfile)
+    differs = any(getattr(sut, k) != v for k, v in fields.items() if k != "sutclass")
+    if differs or sut.sutclass_id != cls.id:
+        extra = {"host_key": None} if moved else {}
+        Sut.update(**fields, **extra).where(Sut.id == sut.id).execute()
+        changed["updated"].append(spec.name)
+    if spec.maintenance and sut.health != Health.MAINTENANCE:
+        _set_health(sut, Health.MAINTENANCE, now, "maintenance: true in the configuration")
+    elif not spec.maintenance and (
+        sut.health in (Health.MAINTENANCE, Health.RETIRED) or reconnect
+    ):
+        _set_health(sut, Health.UNKNOWN, now, None, retired_at=None, failures=0, next_check_at=None)
+
+
+def _set_health(sut: Sut, health: Health, now: float, reason: str | None, **fields) -> None:
+    Sut.update(health=health, reason=reason, **fields).where(Sut.id == sut.id).execute()
+    log(ACTOR, "sut", sut.id, sut.health, health, now, reason)
+
+
+def list_classes() -> list[SutClass]:
+    return list(SutClass.select().order_by(SutClass.id))
+
+
+def get_class(name: str) -> SutClass:
+    cls = SutClass.get_or_none(SutClass.name == name)
+    if cls is None:
+        raise NotFound(f"no SUT class named {name!r}")
+    return cls
+
+
+def class_suts(class_id: int, *, retired: bool = False) -> list[Sut]:
+    query = Sut.select().where(Sut.sutclass == class_id)
+    if not retired:
+        query = query.where(Sut.health != Health.RETIRED)
+    return list(query.order_by(Sut.name))
+
+
+def holders(class_id: int | None = None) -> dict[int, tuple[str, int, int]]:
+    """sut id -> (kind, record id, user id) for every SUT held by an active job or lease."""
+    leases = Lease.select(Lease.id, Lease.sut, Lease.user).where(
+        (Lease.state == LeaseState.ACQUIRED) & Lease.sut.is_null(False)
+    )
+    jobs = Job.select(Job.id, Job.sut, Job.user).where(
+        Job.state.in_(HOLDING_JOB) & Job.sut.is_null(False)
+    )
+    if class_id is not None:
+        leases = leases.where(Lease.sutclass == class_id)
+        jobs = jobs.where(Job.sutclass == class_id)
+    out = {row.sut_id: ("lease", row.id, row.user_id) for row in leases}
+    out.update({row.sut_id: ("job", row.id, row.user_id) for row in jobs})
+    return out
+
+
+@dataclass(frozen=True)
+class ClassUsage:
+    in_use: int  # SUTs held now
+    total: int  # SUTs not retired
+    window: float | None  # share of SUT-time in use over the window, 0..1
+
+
+def class_usage(cls: SutClass, now: float, start: float | None, end: float | None) -> ClassUsage:
+    suts = Sut.select(Sut.id, Sut.created_at, Sut.retired_at, Sut.health).where(Sut.sutclass == cls.id)
+    suts = list(suts)
+    total = sum(1 for s in suts if s.health != Health.RETIRED)
+    in_use = len(holders(cls.id))
+    if start is None and end is None:
+        return ClassUsage(in_use, total, None)
+    lo = start if start is not None else cls.created_at
+    hi = min(end if end is not None else now, now)
+    if hi <= lo:
+        return ClassUsage(in_use, total, 0.0)
+    capacity = sum(_overlap(s.created_at, s.retired_at or hi, lo, hi) for s in suts)
+    intervals = Usage.select(Usage.started_at, Usage.ended_at).where(
+        (Usage.sutclass == cls.id)
+        & (Usage.started_at < hi)
+        & (Usage.ended_at.is_null() | (Usage.ended_at > lo))
+    )
+    used = sum(_overlap(u.started_at, u.ended_at or now, lo, hi) for u in intervals)
+    return ClassUsage(in_use, total, used / capacity if capacity else 0.0)
+
+
+def _overlap(a: float, b: float, lo: float, hi: float) -> float:
+    return max(0.0, min(b, hi) - max(a, lo))

@@ -1,0 +1,126 @@
+"""Jobs as the controller drives them: assignment, recorded steps, outcomes."""
+
+from __future__ import annotations
+
+from fastpath.sched.models import Job, Sut, Usage
+from fastpath.sched.queries.base import atomic, bump, lock, log, transition
+from fastpath.sched.queries.inventory import holders
+from fastpath.sched.queries.plans import rollup_plan
+from fastpath.sched.states import HOLDING_JOB, Health, JobState, Publish
+
+ACTOR = "controller"
+MAX_ATTEMPTS = 3
+
+
+def get_job(id: int) -> Job:
+    return Job.get_by_id(id)
+
+
+def assign_job(job_id: int, sut_id: int, now: float) -> bool:
+    """Hand a free, healthy SUT to a queued job; False if either has moved on."""
+    with atomic():
+        lock(Sut, sut_id)
+        sut = Sut.get_by_id(sut_id)
+        if sut.health != Health.HEALTHY or sut_id in holders(sut.sutclass_id):
+            return False
+        job = Job.get_by_id(job_id)
+        progress = {k: v for k, v in (job.progress or {}).items() if k == "avoid"}
+        if not transition(Job, job_id, JobState.QUEUED, JobState.ASSIGNED, actor=ACTOR, now=now,
+                          detail=sut.name, sut=sut_id, assigned_at=now, attempts=job.attempts + 1,
+                          step="connect", progress=progress, due_at=now, last_error=job.last_error):
+            return False
+        Usage.create(sut=sut_id, sutclass=sut.sutclass_id, user=job.user_id, kind="job", ref=job_id,
+                     started_at=now)
+        rollup_plan(job.plan_id, now)
+        bump()
+    return True
+
+
+def jobs_due(now: float) -> list[int]:
+    """Jobs on a SUT whose next step is due."""
+    query = Job.select(Job.id).where(Job.state.in_(HOLDING_JOB) & (Job.due_at <= now))
+    return [j.id for j in query.order_by(Job.due_at)]
+
+
+def record_step(job: Job, step: str, now: float, *, progress: dict | None = None,
+                due_at: float | None = None, **fields) -> bool:
+    """Record the job's next step before it starts (compare-and-set on the current step)."""
+    n = Job.update(step=step, progress=job.progress if progress is None else progress,
+                   due_at=now if due_at is None else due_at, **fields).where(
+        (Job.id == job.id) & (Job.step == job.step) & (Job.state.in_(HOLDING_JOB))
+    ).execute()
+    if n == 1:
+        job.step = step
+        if progress is not None:
+            job.progress = progress
+    return n == 1
+
+
+def start_running(job: Job, now: float) -> bool:
+    return transition(Job, job.id, JobState.ASSIGNED, JobState.RUNNING, actor=ACTOR, now=now)
+
+
+def _end_usage(job_id: int, now: float) -> None:
+    Usage.update(ended_at=now).where(
+        (Usage.kind == "job") & (Usage.ref == job_id) & Usage.ended_at.is_null()).execute()
+
+
+def requeue_job(job: Job, reason: str, now: float, *, avoid: list[int] | None = None,
+                boot_failure: bool = False) -> str:
+    """An attempt failed for a reason that is not the job's fault: queue it again.
+
+    After MAX_ATTEMPTS attempts (or two boot failures) the job fails instead.
+    Returns the job's new state.
+    """
+    with atomic():
+        current = Job.get_by_id(job.id)
+        if current.state not in HOLDING_JOB:
+            return current.state
+        boots = current.boot_failures + (1 if boot_failure else 0)
+        give_up = current.attempts >= MAX_ATTEMPTS or boots >= 2
+        new = JobState.FAILED if give_up else JobState.QUEUED
+        progress = {"avoid": avoid} if avoid else {}
+        fields = dict(sut=None, step=None, progress=progress, due_at=None, last_error=reason[:4000],
+                      boot_failures=boots, session_id=None)
+        if give_up:
+            fields["finished_at"] = now
+        transition(Job, job.id, current.state, new, actor=ACTOR, now=now, detail=reason[:2000],
+                   **fields)
+        _end_usage(job.id, now)
+        rollup_plan(job.plan_id, now)
+        bump()
+    return new
+
+
+def finish_job(job: Job, state: JobState, now: float, *, publish: bool, results: int = 0,
+               errors: int = 0, reason: str | None = None) -> bool:
+    """The job is done with its SUT: record the outcome and free the SUT."""
+    with atomic():
+        done = transition(
+            Job, job.id, HOLDING_JOB, state, actor=ACTOR, now=now, detail=reason,
+            finished_at=now, step="done", due_at=now, results=results, errors=errors,
+            last_error=reason, publish=(Publish.PENDING if publish else Publish.SKIPPED)
+            if state == JobState.COMPLETED else None,
+        )
+        if done:
+            _end_usage(job.id, now)
+            rollup_plan(job.plan_id, now)
+            bump()
+    return done
+
+
+def publish_due(now: float) -> list[int]:
+    query = Job.select(Job.id).where((Job.publish == Publish.PENDING) & (Job.due_at <= now))
+    return [j.id for j in query.order_by(Job.id)]
+
+
+def record_published(job_id: int, now: float) -> None:
+    n = Job.update(publish=Publish.DONE).where(
+        (Job.id == job_id) & (Job.publish == Publish.PENDING)).execute()
+    if n:
+        log(ACTOR, "job", job_id, None, None, now, "published")
+
+
+def delay_publish(job_id: int, until: float, reason: str) -> None:
+    Job.update(due_at=until, last_error=reason[:4000]).where(
+        (Job.id == job_id) & (Job.publish == Publish.PENDING)).execute()

@@ -1,0 +1,75 @@
+"""SUT health as the controller observes it, and what it learns about each SUT."""
+
+from __future__ import annotations
+
+from fastpath.sched.models import Sut
+from fastpath.sched.queries.base import bump, log
+from fastpath.sched.queries.inventory import holders
+from fastpath.sched.states import PROBED, Health
+
+
+def get_sut(id: int) -> Sut:
+    return Sut.get_by_id(id)
+
+
+def suts_to_probe(now: float, idle_interval: float) -> list[Sut]:
+    """SUTs never checked, unhealthy ones whose re-check is due, and idle healthy ones gone quiet."""
+    held = holders()
+    due = Sut.select().where(
+        (Sut.health == Health.UNKNOWN)
+        | ((Sut.health == Health.UNHEALTHY) & (Sut.next_check_at.is_null() | (Sut.next_check_at <= now)))
+        | (
+            (Sut.health == Health.HEALTHY)
+            & (Sut.last_ok_at.is_null() | (Sut.last_ok_at < now - idle_interval))
+        )
+    )
+    return [s for s in due if s.health != Health.HEALTHY or s.id not in held]
+
+
+def record_ok(sut_id: int, now: float, *, facts: dict | None = None) -> None:
+    """The SUT answered over SSH: healthy from any probed state."""
+    sut = Sut.get_by_id(sut_id)
+    fields = dict(last_ok_at=now, failures=0, next_check_at=None, reason=None)
+    if facts is not None:
+        fields["facts"] = {**(sut.facts or {}), **facts}
+    if sut.health in PROBED and sut.health != Health.HEALTHY:
+        n = Sut.update(health=Health.HEALTHY, **fields).where(
+            (Sut.id == sut_id) & (Sut.health == sut.health)
+        ).execute()
+        if n:
+            log("controller", "sut", sut_id, sut.health, Health.HEALTHY, now)
+            bump()
+    else:
+        Sut.update(**fields).where(Sut.id == sut_id).execute()
+
+
+def record_failure(sut_id: int, now: float, reason: str, *, base: float, cap: float) -> float:
+    """The SUT failed a check or a job: unhealthy, re-checked after a capped exponential backoff.
+
+    Returns the delay until the next check. SUTs in maintenance or retired keep
+    their state; only their failure count and reason are recorded.
+    """
+    sut = Sut.get_by_id(sut_id)
+    failures = sut.failures + 1
+    delay = min(cap, base * 2 ** (failures - 1))
+    fields = dict(failures=failures, reason=reason[:2000], next_check_at=now + delay)
+    if sut.health in PROBED:
+        n = Sut.update(health=Health.UNHEALTHY, **fields).where(
+            (Sut.id == sut_id) & (Sut.health == sut.health)
+        ).execute()
+        if n and sut.health != Health.UNHEALTHY:
+            log("controller", "sut", sut_id, sut.health, Health.UNHEALTHY, now, reason[:2000])
+    else:
+        Sut.update(**fields).where(Sut.id == sut_id).execute()
+    return delay
+
+
+def pin_host_key(sut_id: int, key: str) -> str:
+    """Trust on first use: store `key` unless one is pinned already; the pinned key."""
+    Sut.update(host_key=key).where((Sut.id == sut_id) & Sut.host_key.is_null()).execute()
+    return Sut.get_by_id(sut_id).host_key
+
+
+def set_facts(sut_id: int, facts: dict) -> None:
+    sut = Sut.get_by_id(sut_id)
+    Sut.update(facts={**(sut.facts or {}), **facts}).where(Sut.id == sut_id).execute()

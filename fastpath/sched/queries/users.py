@@ -1,0 +1,57 @@
+"""Users and their tokens."""
+
+from __future__ import annotations
+
+import re
+
+import peewee as pw
+
+from fastpath.errors import Conflict, Invalid
+from fastpath.sched import auth
+from fastpath.sched.models import User
+from fastpath.sched.queries.base import atomic, log
+
+USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
+ADMIN = "admin"
+
+
+def create_user(name: str, capabilities: str, now: float, *, actor: str) -> tuple[User, str]:
+    """A new user and its token (the only time the token exists in clear)."""
+    if not isinstance(name, str) or not USER_NAME.match(name):
+        raise Invalid("name: expected 1-64 letters, digits, '.', '_', '@' or '-'")
+    caps = auth.parse_capabilities(capabilities)
+    token = auth.new_token()
+    try:
+        with atomic():
+            user = User.create(
+                name=name, capabilities=caps, token_hash=auth.hash_token(token), created_at=now
+            )
+            log(actor, "user", user.id, None, "created", now, caps)
+    except pw.IntegrityError as exc:
+        raise Conflict(f"a user named {name!r} already exists") from exc
+    return user, token
+
+
+def ensure_admin(now: float) -> str | None:
+    """Create the default admin on first start; its token, or None if users exist."""
+    if User.select().exists():
+        return None
+    try:
+        return create_user(ADMIN, ",".join(auth.CAPABILITIES), now, actor="scheduler")[1]
+    except Conflict:
+        return None  # another process of a split deployment made it first
+
+
+def authenticate(token: str) -> User | None:
+    user = User.get_or_none(User.token_hash == auth.hash_token(token))
+    if user is None or not auth.token_matches(token, user.token_hash):
+        return None
+    return user
+
+
+def list_users() -> list[User]:
+    return list(User.select().order_by(User.id))
+
+
+def user_ids(names: list[str]) -> list[int]:
+    return [u.id for u in User.select(User.id).where(User.name.in_(names))]

@@ -1,0 +1,101 @@
+"""Who gets which free SUT of a class: a pure function of the queue.
+
+Demand (queued jobs and queued leases together) is served in order of
+priority (higher first), then fairness (the owner holding the fewest SUTs of
+the class goes first, counting the SUTs this very pass hands out), then age.
+The SUTs of a class are identical, so the order of the demand decides
+everything; the result does not depend on the order of the inputs.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Demand:
+    kind: str  # "job" or "lease"
+    id: int
+    user: int
+    priority: int
+    queued_at: float
+    avoid: frozenset[int] = field(default_factory=frozenset)  # SUTs to skip (a failed boot)
+
+
+@dataclass(frozen=True)
+class FreeSut:
+    id: int
+    fresh: bool = False  # answered SSH within the last few seconds
+
+
+@dataclass(frozen=True)
+class Assignment:
+    demand: Demand
+    sut: FreeSut
+
+
+def _age(d: Demand) -> tuple:
+    return (d.queued_at, d.kind, d.id)
+
+
+def schedule(
+    free: Iterable[FreeSut], demand: Iterable[Demand], held: Mapping[int, int]
+) -> list[Assignment]:
+    """Assign free SUTs to demand; `held` counts the SUTs each user holds in the class now."""
+    suts = sorted(free, key=lambda s: s.id)
+    if not suts:
+        return []
+    held = defaultdict(int, held)
+    # One queue per (priority, user), oldest first; a heap picks the next queue.
+    queues: dict[tuple[int, int], list[Demand]] = defaultdict(list)
+    for d in demand:
+        queues[(d.priority, d.user)].append(d)
+    for q in queues.values():
+        q.sort(key=_age, reverse=True)  # pop() from the end gives the oldest
+
+    def key(q: list[Demand]) -> tuple:
+        head = q[-1]
+        return (-head.priority, held[head.user], *_age(head))
+
+    heap = [(key(q), q) for q in queues.values()]
+    heapq.heapify(heap)
+    out: list[Assignment] = []
+    while suts and heap:
+        k, q = heapq.heappop(heap)
+        if k != key(q):  # the user's count changed since this entry was pushed
+            heapq.heappush(heap, (key(q), q))
+            continue
+        d = q.pop()
+        sut = _pick(suts, d)
+        if sut is not None:
+            suts.remove(sut)
+            held[d.user] += 1
+            out.append(Assignment(d, sut))
+        if q:
+            heapq.heappush(heap, (key(q), q))
+    return out
+
+
+def _pick(suts: list[FreeSut], d: Demand) -> FreeSut | None:
+    usable = [s for s in suts if s.id not in d.avoid]
+    if not usable:
+        return None
+    if d.kind == "lease":  # a person gets a SUT that needs no probe first, when there is one
+        fresh = [s for s in usable if s.fresh]
+        if fresh:
+            return fresh[0]
+    return usable[0]
+
+
+def queue_order(demand: Iterable[Demand], held: Mapping[int, int]) -> list[Demand]:
+    """The whole queue in the order `schedule` would serve it, were SUTs free."""
+    demand = list(demand)
+    many = [FreeSut(-i) for i in range(1, 1 + len(demand))]
+    return [a.demand for a in schedule(many, [_no_avoid(d) for d in demand], held)]
+
+
+def _no_avoid(d: Demand) -> Demand:
+    return d if not d.avoid else Demand(d.kind, d.id, d.user, d.priority, d.queued_at)

@@ -1,0 +1,200 @@
+"""The scheduler's processes: bootstrap, the API under gunicorn, and `sched run`'s supervisor.
+
+`fastpath sched run` bootstraps (schema, first admin, SUT classes) and then
+starts two children, the controller and the API (a gunicorn arbiter with
+threaded workers). It forwards SIGTERM/SIGINT to both, SIGHUP to the
+controller (re-read `--sutclasses`), and stops both if either dies. Every
+child asks the kernel to kill it when its parent dies (PR_SET_PDEATHSIG), so
+a SIGKILLed scheduler leaves no process acting on its own.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastpath.sched import queries
+from fastpath.sched.db import bind
+
+log = logging.getLogger(__name__)
+
+GiB = 1024**3
+PR_SET_PDEATHSIG = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: str = "sqlite:///scheduler.db"
+    storage: Path = Path("sched_storage")
+    sutclasses: Path | None = Path("sutclasses.yaml")
+    resultstore: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 5000
+    workers: int = 2
+    threads: int = 32
+    max_upload: int = 8 * GiB
+    extra: dict = field(default_factory=dict)
+
+
+def die_with_parent(parent: int | None = None) -> None:
+    """Ask Linux to SIGTERM this process when its parent dies."""
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if parent is not None and os.getppid() != parent:  # the parent died before prctl
+        os._exit(1)
+
+
+def banner(token: str) -> None:
+    print("****", flush=True)
+    print(f"Created default admin user 'admin' with token: {token}", flush=True)
+    print("****", flush=True)
+
+
+def bootstrap(settings: Settings, *, sync: bool) -> None:
+    """Open the database, create the schema and the first admin, sync the SUT classes.
+
+    Every part is idempotent: a restart creates nothing twice and prints no
+    second token.
+    """
+    from fastpath.sched import sutclasses
+    from fastpath.sched.db import db
+
+    specs = sutclasses.load(settings.sutclasses) if sync and settings.sutclasses else None
+    bind(settings.database)
+    settings.storage.mkdir(parents=True, exist_ok=True)
+    with db.connection_context():
+        token = queries.ensure_admin(time.time())
+        if token:  # at once: the token exists nowhere else
+            banner(token)
+        if specs is not None:
+            changed = queries.sync_inventory(specs, time.time())
+            log.info("SUT classes synced: %s", {k: v for k, v in changed.items() if v})
+
+
+def serve_api(settings: Settings) -> None:
+    """Run the API under gunicorn in this process (the arbiter), until SIGTERM/SIGINT."""
+    from gunicorn.app.base import BaseApplication
+
+    class Api(BaseApplication):
+        def load_config(self) -> None:
+            options = {
+                "bind": f"{settings.host}:{settings.port}",
+                "workers": settings.workers,
+                "worker_class": "gthread",
+                "threads": settings.threads,
+                "timeout": 120,
+                "graceful_timeout": 5,
+                "proc_name": "fastpath-api",
+                # gunicorn's control socket sits at one path per user: two
+                # schedulers on a host would fight over it, and we do not use it
+                "control_socket_disable": True,
+                "post_fork": lambda server, worker: die_with_parent(),
+                **settings.extra.get("gunicorn", {}),
+            }
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            # Runs in each worker after the fork: connections never cross a fork.
+            from fastpath.sched.api import create_app
+
+            bind(settings.database)
+            return create_app(storage=settings.storage, max_upload=settings.max_upload)
+
+    Api().run()
+
+
+def child_argv(verb: str, settings: Settings) -> list[str]:
+    argv = [sys.executable, "-m", "fastpath", "sched", verb, "--database", settings.database,
+            "--storage", str(settings.storage)]
+    if verb == "api":
+        argv += ["--host", settings.host, "--port", str(settings.port),
+                 "--workers", str(settings.workers), "--threads", str(settings.threads),
+                 "--max-upload", str(settings.max_upload)]
+    else:
+        if settings.sutclasses:
+            argv += ["--sutclasses", str(settings.sutclasses)]
+        if settings.resultstore:
+            argv += ["--resultstore", settings.resultstore]
+    return argv
+
+
+def supervise(settings: Settings) -> int:
+    """`sched run`: start the controller and the API, stop both together."""
+    me = os.getpid()
+    procs = {
+        verb: subprocess.Popen(child_argv(verb, settings), preexec_fn=lambda: die_with_parent(me))
+        for verb in ("controller", "api")
+    }
+    stopping = []
+
+    def stop(signum, frame) -> None:
+        stopping.append(signum)
+        for p in procs.values():
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+
+    def reload(signum, frame) -> None:
+        procs["controller"].send_signal(signal.SIGHUP)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGHUP, reload)
+    print(f"Scheduler API on http://{settings.host}:{settings.port}", flush=True)
+    code = 0
+    while any(p.poll() is None for p in procs.values()):
+        for verb, p in procs.items():
+            if p.poll() is not None and not stopping:
+                log.error("the %s process exited with status %s; stopping the scheduler",
+                          verb, p.returncode)
+                code = 1
+                stop(signal.SIGTERM, None)
+        time.sleep(0.1)
+    for p in procs.values():
+        try:
+            p.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    return code
+
+
+def serve_controller(settings: Settings) -> None:
+    """Run the controller loop in this process until SIGTERM/SIGINT; SIGHUP re-reads SUT classes."""
+    import threading
+
+    from fastpath.sched import sutclasses
+    from fastpath.sched.controller import Controller
+    from fastpath.sched.db import db
+
+    bootstrap(settings, sync=True)
+
+    def resync() -> None:
+        if settings.sutclasses:
+            specs = sutclasses.load(settings.sutclasses)
+            with db.connection_context():
+                changed = queries.sync_inventory(specs, time.time())
+            log.info("SUT classes reloaded: %s", {k: v for k, v in changed.items() if v})
+
+    controller = Controller(resync=resync, extensions=extensions(settings))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+    def reload(*_) -> None:
+        controller.resync_requested.set()
+        controller.wake.set()
+
+    signal.signal(signal.SIGHUP, reload)
+    controller.run(stop)
+
+
+def extensions(settings: Settings) -> dict:
+    """The controller's workers beyond SUT health: jobs and publishing."""
+    return {}

@@ -1,0 +1,220 @@
+"""One SSH connection to a SUT (paramiko), with errors classified at the border.
+
+Host keys are trusted on first use and pinned by the caller (the scheduler
+keeps them in its database): a connection offered a different key than the
+pinned one fails with `HostKeyChanged` before any command runs. Transient
+transport errors are retried for a few seconds with tenacity; anything longer
+is the controller's business.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import select
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import paramiko
+import tenacity
+
+from fastpath.errors import TemporaryError
+
+log = logging.getLogger(__name__)
+
+
+class SshError(TemporaryError):
+    """The SUT could not be reached over SSH."""
+
+
+class Unreachable(SshError):
+    """The SUT does not answer over SSH."""
+
+
+class AuthFailed(SshError):
+    """The SUT refused the scheduler's key."""
+
+
+class HostKeyChanged(SshError):
+    """The SUT offered a host key other than the one pinned on first contact."""
+
+
+class CommandFailed(SshError):
+    """A command on the SUT failed."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a SUT is and how to log in; `host_key` is the pinned key, if any."""
+
+    name: str
+    host: str
+    port: int = 22
+    user: str | None = None
+    keyfile: str | None = None
+    host_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Completed:
+    status: int
+    stdout: str
+    stderr: str
+
+
+def key_text(key: paramiko.PKey) -> str:
+    return f"{key.get_name()} {key.get_base64()}"
+
+
+def fingerprint(text: str) -> str:
+    """The SHA256 fingerprint OpenSSH prints for a key given as `<type> <base64>`."""
+    return _parse(text).fingerprint
+
+
+class _Pin(paramiko.MissingHostKeyPolicy):
+    """Accept an unknown key only when nothing is pinned (trust on first use)."""
+
+    def __init__(self, pinned: str | None) -> None:
+        self.pinned = pinned
+
+    def missing_host_key(self, client, hostname, key) -> None:
+        if self.pinned is not None:  # the SUT no longer offers the pinned key's type
+            raise paramiko.BadHostKeyException(hostname, key, _parse(self.pinned))
+
+
+def _parse(text: str) -> paramiko.PKey:
+    kind, b64 = text.split(" ", 1)
+    return paramiko.PKey.from_type_string(kind, base64.b64decode(b64))
+
+
+class Remote:
+    """An open SSH connection. Use `connect()`; close it when done."""
+
+    def __init__(self, target: Target, client: paramiko.SSHClient) -> None:
+        self.target, self.client = target, client
+        self.host_key = key_text(client.get_transport().get_remote_server_key())
+
+    @classmethod
+    def connect(cls, target: Target, *, timeout: float = 10.0, attempts: int = 3,
+                sleep: Callable[[float], None] = time.sleep) -> Remote:
+        """Connect and log in, retrying transient failures for a few seconds."""
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(attempts),
+            wait=tenacity.wait_exponential(multiplier=0.3, max=2.0),
+            retry=tenacity.retry_if_exception_type(Unreachable),
+            sleep=sleep,
+            reraise=True,
+            before_sleep=tenacity.before_sleep_log(log, logging.DEBUG),
+        )
+        return retrying(cls._connect_once, target, timeout)
+
+    @classmethod
+    def _connect_once(cls, target: Target, timeout: float) -> Remote:
+        client = paramiko.SSHClient()
+        if target.host_key:
+            name = target.host if target.port == 22 else f"[{target.host}]:{target.port}"
+            pinned = _parse(target.host_key)
+            client.get_host_keys().add(name, pinned.get_name(), pinned)
+        client.set_missing_host_key_policy(_Pin(target.host_key))
+        try:
+            client.connect(
+                target.host, port=target.port, username=target.user, key_filename=target.keyfile,
+                timeout=timeout, banner_timeout=timeout, auth_timeout=timeout,
+                look_for_keys=False, allow_agent=False,
+            )
+        except paramiko.BadHostKeyException as exc:
+            client.close()
+            raise HostKeyChanged(
+                f"{target.name}: host key changed: pinned {fingerprint(target.host_key)}, offered "
+                f"{exc.key.fingerprint}; if the SUT was reinstalled, set its new key as host_key "
+                "in the SUT classes file"
+            ) from exc
+        except paramiko.AuthenticationException as exc:
+            client.close()
+            raise AuthFailed(
+                f"{target.name}: SSH login as {target.user or 'the default user'} refused: {exc}"
+            ) from exc
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            client.close()
+            raise Unreachable(f"{target.name}: cannot connect to {target.host}:{target.port}: "
+                              f"{_reason(exc)}") from exc
+        return cls(target, client)
+
+    def alive(self) -> bool:
+        transport = self.client.get_transport()
+        return transport is not None and transport.is_active()
+
+    def run(self, script: str, *, timeout: float = 60.0, check: bool = True,
+            stdin: bytes | None = None) -> Completed:
+        """Run a POSIX shell script on the SUT (fed on standard input: no quoting)."""
+        try:
+            channel = self.client.get_transport().open_session(timeout=timeout)
+            channel.settimeout(timeout)
+            channel.exec_command("sh -s")
+            channel.sendall(script.encode() + b"\n" + (stdin or b""))
+            channel.shutdown_write()
+            out, err = _drain(channel, time.monotonic() + timeout)
+            status = channel.recv_exit_status()
+            channel.close()
+        except (OSError, EOFError, paramiko.SSHException, AttributeError) as exc:
+            self.close()
+            raise Unreachable(f"{self.target.name}: SSH session failed: {_reason(exc)}") from exc
+        done = Completed(status, out.decode(errors="replace"), err.decode(errors="replace"))
+        if check and status != 0:
+            first = (done.stderr.strip() or done.stdout.strip()).splitlines()[-3:]
+            raise CommandFailed(f"{self.target.name}: command failed with status {status}: "
+                                + " | ".join(first))
+        return done
+
+    def put(self, local: Path, remote: str) -> None:
+        self._sftp(lambda sftp: sftp.put(str(local), remote))
+
+    def get(self, remote: str, local: Path) -> None:
+        self._sftp(lambda sftp: sftp.get(remote, str(local)))
+
+    def sftp(self, action: Callable[[paramiko.SFTPClient], object]):
+        return self._sftp(action)
+
+    def _sftp(self, action):
+        try:
+            with self.client.open_sftp() as sftp:
+                return action(sftp)
+        except (OSError, EOFError, paramiko.SSHException) as exc:
+            if isinstance(exc, OSError) and exc.errno is not None:
+                raise CommandFailed(f"{self.target.name}: SFTP: {_reason(exc)}") from exc
+            self.close()
+            raise Unreachable(f"{self.target.name}: SFTP failed: {_reason(exc)}") from exc
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def _drain(channel: paramiko.Channel, deadline: float) -> tuple[bytes, bytes]:
+    """Read both streams until the command exits (never block on one while the other fills)."""
+    out, err = bytearray(), bytearray()
+    while True:
+        progressed = False
+        while channel.recv_ready():
+            out += channel.recv(65536)
+            progressed = True
+        while channel.recv_stderr_ready():
+            err += channel.recv_stderr(65536)
+            progressed = True
+        if channel.exit_status_ready() and not channel.recv_ready() and not channel.recv_stderr_ready():
+            return bytes(out), bytes(err)
+        if time.monotonic() > deadline:
+            raise TimeoutError("command timed out")
+        if not progressed:  # the channel's fileno signals data on either stream
+            select.select([channel], [], [], 0.05)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, paramiko.ssh_exception.NoValidConnectionsError):
+        return "connection refused"
+    if isinstance(exc, TimeoutError):
+        return "timed out"
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
