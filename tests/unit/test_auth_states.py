@@ -1,0 +1,76 @@
+"""Tokens, capabilities, and the state machines."""
+
+from __future__ import annotations
+
+import pytest
+
+from fastpath.errors import Invalid
+from fastpath.sched import auth
+from fastpath.sched.states import (
+    JobState,
+    LeaseState,
+    PlanState,
+    allowed,
+    parse_states,
+    plan_state,
+)
+
+
+def test_tokens_are_random_and_stored_hashed():
+    a, b = auth.new_token(), auth.new_token()
+    assert a != b and len(a) >= 43
+    assert auth.hash_token(a) != a and len(auth.hash_token(a)) == 64
+    assert auth.token_matches(a, auth.hash_token(a))
+    assert not auth.token_matches(b, auth.hash_token(a))
+
+
+@pytest.mark.parametrize("text, normal", [
+    ("exec,query", "exec,query"), ("query, exec", "exec,query"), ("lease,lease", "lease"),
+    ("admin,exec,lease,query", "admin,exec,lease,query"),
+])
+def test_capabilities_normalised(text, normal):
+    assert auth.parse_capabilities(text) == normal
+
+
+@pytest.mark.parametrize("text, words", [("", "none given"), (" , ", "none given"),
+                                         ("exec,root", "unknown 'root'"), ("EXEC", "unknown 'EXEC'")])
+def test_bad_capabilities(text, words):
+    with pytest.raises(Invalid, match=words):
+        auth.parse_capabilities(text)
+
+
+@pytest.mark.parametrize("caps, needed, ok", [
+    ("exec,query", "exec", True), ("exec,query", "lease", False), ("admin", "lease", True),
+    ("query", "admin", False), ("admin", "admin", True),
+])
+def test_has(caps, needed, ok):
+    assert auth.has(caps, needed) is ok
+
+
+def test_transitions():
+    assert allowed(LeaseState.QUEUED, LeaseState.ACQUIRED)
+    assert not allowed(LeaseState.RELEASED, LeaseState.ACQUIRED)
+    assert allowed(JobState.RUNNING, JobState.QUEUED)  # an infrastructure failure
+    assert not allowed(JobState.COMPLETED, JobState.QUEUED)
+    assert not allowed(PlanState.CANCELLED, PlanState.RUNNING)
+
+
+def test_parse_states_names_the_bad_word():
+    assert parse_states(LeaseState, ["queued", "acquired"]) == [LeaseState.QUEUED, LeaseState.ACQUIRED]
+    with pytest.raises(ValueError, match="'runing'"):
+        parse_states(PlanState, ["runing"])
+
+
+@pytest.mark.parametrize("started, cancel, jobs, expected", [
+    (False, False, {"queued": 3}, "queued"),
+    (True, False, {"queued": 2, "running": 1}, "running"),
+    (True, False, {"queued": 2, "completed": 1}, "running"),
+    (True, False, {"completed": 3}, "completed"),
+    (True, False, {"completed": 2, "failed": 1}, "failed"),
+    (True, True, {"running": 1, "cancelled": 2}, "running"),
+    (True, True, {"completed": 1, "cancelled": 2}, "cancelled"),
+    (False, True, {"cancelled": 3}, "cancelled"),
+    (True, True, {"failed": 1, "cancelled": 2}, "cancelled"),
+])
+def test_plan_state_rolls_up_from_jobs(started, cancel, jobs, expected):
+    assert plan_state(started, cancel, jobs) == expected

@@ -1,0 +1,82 @@
+"""The allocator: priority, then fairness, then age; the input order never matters."""
+
+from __future__ import annotations
+
+import itertools
+import random
+
+import pytest
+
+from fastpath.sched.schedule import Demand, FreeSut, queue_order, schedule
+
+
+def D(kind, id, user, priority=5, at=0.0, avoid=()):
+    return Demand(kind, id, user, priority, at, frozenset(avoid))
+
+
+def served(free, demand, held=None):
+    return [(a.demand.kind, a.demand.id, a.sut.id) for a in schedule(free, demand, held or {})]
+
+
+CASES = [
+    pytest.param([FreeSut(1)], [D("job", 1, 1, at=2), D("lease", 1, 2, at=1)], {},
+                 [("lease", 1, 1)], id="oldest first"),
+    pytest.param([FreeSut(1)], [D("job", 1, 1, priority=4, at=1), D("lease", 1, 2, priority=6, at=9)],
+                 {}, [("lease", 1, 1)], id="priority beats age"),
+    pytest.param([FreeSut(1)], [D("job", 1, 1, at=1), D("lease", 1, 2, at=9)], {1: 3},
+                 [("lease", 1, 1)], id="fairness beats age at equal priority"),
+    pytest.param([FreeSut(1)], [D("job", 1, 1, priority=6, at=1), D("lease", 1, 2, at=0)], {1: 3},
+                 [("job", 1, 1)], id="priority beats fairness"),
+    pytest.param([FreeSut(1), FreeSut(2), FreeSut(3)],
+                 [D("job", i, 1, at=i) for i in range(1, 5)] + [D("lease", 9, 2, at=10)], {},
+                 [("job", 1, 1), ("lease", 9, 2), ("job", 2, 3)],
+                 id="a big plan shares SUTs with a person waiting"),
+    pytest.param([FreeSut(1), FreeSut(2)], [D("lease", 1, 1), D("lease", 2, 2)], {},
+                 [("lease", 1, 1), ("lease", 2, 2)], id="ties broken by id"),
+    pytest.param([FreeSut(1), FreeSut(2, fresh=True)], [D("lease", 1, 1)], {},
+                 [("lease", 1, 2)], id="a lease prefers a SUT that answered just now"),
+    pytest.param([FreeSut(1), FreeSut(2)], [D("job", 1, 1, avoid={1})], {},
+                 [("job", 1, 2)], id="a job retried after a failed boot avoids that SUT"),
+    pytest.param([FreeSut(1)], [D("job", 1, 1, avoid={1}, at=0), D("job", 2, 2, at=1)], {},
+                 [("job", 2, 1)], id="an avoided SUT goes to the next in line"),
+    pytest.param([], [D("job", 1, 1)], {}, [], id="nothing free"),
+    pytest.param([FreeSut(1)], [], {}, [], id="nothing wanted"),
+]
+
+
+@pytest.mark.parametrize("free, demand, held, expected", CASES)
+def test_schedule_table(free, demand, held, expected):
+    assert served(free, demand, held) == expected
+
+
+@pytest.mark.parametrize("free, demand, held, expected", CASES)
+def test_every_permutation_gives_the_same_answer(free, demand, held, expected):
+    for suts in itertools.permutations(free):
+        for wanted in itertools.permutations(demand):
+            assert served(list(suts), list(wanted), held) == expected
+
+
+def test_large_random_queue_is_order_independent():
+    rng = random.Random(7)
+    demand = [D(rng.choice(["job", "lease"]), i, rng.randint(1, 6), rng.randint(0, 10),
+                rng.random()) for i in range(300)]
+    free = [FreeSut(i, fresh=rng.random() < 0.3) for i in range(40)]
+    held = {u: rng.randint(0, 3) for u in range(1, 7)}
+    expected = served(free, demand, held)
+    for _ in range(5):
+        rng.shuffle(demand)
+        rng.shuffle(free)
+        assert served(free, demand, held) == expected
+    assert len(expected) == 40
+    assert len({sut for _, _, sut in expected}) == 40  # no SUT handed out twice
+
+
+def test_fairness_counts_what_this_pass_hands_out():
+    # user 1 queued three jobs first; user 2 one lease later: user 2 still gets the second SUT
+    demand = [D("job", 1, 1, at=0), D("job", 2, 1, at=1), D("job", 3, 1, at=2), D("lease", 4, 2, at=3)]
+    assert served([FreeSut(1), FreeSut(2)], demand) == [("job", 1, 1), ("lease", 4, 2)]
+
+
+def test_queue_order_is_the_order_of_service():
+    demand = [D("job", 1, 1, at=0), D("lease", 2, 2, at=5, priority=7), D("lease", 3, 3, at=1)]
+    assert [d.id for d in queue_order(demand, {})] == [2, 1, 3]

@@ -1,0 +1,126 @@
+"""Parsing --sutclasses: the guide's file works; every mistake is named precisely."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from fastpath.errors import InputError
+from fastpath.sched.sutclasses import parse
+
+
+@pytest.fixture
+def key(tmp_path) -> Path:
+    path = tmp_path / "id_ed25519"
+    path.write_text("not read by the parser")
+    return path
+
+
+def guide(key) -> list:
+    return [{"sutclass": "demo", "type": "static", "params": {"suts": [
+        {"name": f"demo-0{i}", "connection": {"method": "SSH", "params": {
+            "host": f"demo-0{i}", "user": "fpuser", "keyfile": str(key)}}} for i in (1, 2)]}}]
+
+
+def load(doc, tmp_path):
+    return parse(yaml.safe_dump(doc), source="sutclasses.yaml", base=tmp_path)
+
+
+def test_the_guides_file(key, tmp_path):
+    [cls] = load(guide(key), tmp_path)
+    assert cls.name == "demo" and cls.provider == "static"
+    assert [s.name for s in cls.suts] == ["demo-01", "demo-02"]
+    sut = cls.suts[0]
+    assert (sut.host, sut.port, sut.user, sut.keyfile) == ("demo-01", 22, "fpuser", str(key))
+    assert cls.params["boot"] == "kexec" and cls.params["boot_timeout"] == 600.0
+    assert cls.params["container_runtime"] == "docker"
+
+
+def test_sut_overrides_class_params(key, tmp_path):
+    doc = guide(key)
+    doc[0]["params"].update(boot="power_cycle", power_cycle=["pdu", "cycle", "{name}"], boot_timeout="2m")
+    doc[0]["params"]["suts"][1]["power_cycle"] = ["pdu", "cycle", "outlet-3"]
+    [cls] = load(doc, tmp_path)
+    assert cls.suts[0].params["power_cycle"] == ["pdu", "cycle", "{name}"]
+    assert cls.suts[1].params["power_cycle"] == ["pdu", "cycle", "outlet-3"]
+    assert cls.suts[1].params["boot_timeout"] == 120.0
+
+
+def test_relative_keyfile_resolves_against_the_file(key, tmp_path):
+    doc = guide(key)
+    doc[0]["params"]["suts"][0]["connection"]["params"]["keyfile"] = key.name
+    [cls] = load(doc, tmp_path)
+    assert cls.suts[0].keyfile == str(key)
+
+
+def _bad(doc_fn, path, words):
+    return pytest.param(doc_fn, path, words, id=path or words)
+
+
+def set_in(doc, path, value):
+    node = doc
+    for part in path[:-1]:
+        node = node[part]
+    node[path[-1]] = value
+    return doc
+
+
+SUT0 = [0, "params", "suts", 0]
+CONN0 = [*SUT0, "connection", "params"]
+
+BAD = [
+    (lambda d: {"sutclass": "x"}, "", "expected a list"),
+    (lambda d: set_in(d, [0, "type"], "dynamic"), "[0].type", "unknown provider 'dynamic'"),
+    (lambda d: set_in(d, [0, "sutclass"], "bad name!"), "[0].sutclass", "expected a name"),
+    (lambda d: set_in(d, [0, "colour"], "red"), "[0].colour", "unknown field"),
+    (lambda d: set_in(d, [0, "params", "boot"], "pxe"), "[0].params.boot", "expected one of"),
+    (lambda d: set_in(d, [0, "params", "boot_timeout"], "soon"), "[0].params.boot_timeout", "duration"),
+    (lambda d: set_in(d, [0, "params", "boot_timeout"], "30d"), "[0].params.boot_timeout", "between"),
+    (lambda d: set_in(d, [0, "params", "container_runtime"], "rm -rf /"),
+     "[0].params.container_runtime", "command name"),
+    (lambda d: set_in(d, [0, "params", "boot"], "power_cycle"), "[0].params.suts[0].power_cycle",
+     "needs a power_cycle command"),
+    (lambda d: set_in(d, [0, "params", "power_cycle"], ["x", "{nope}"]), "[0].params.power_cycle",
+     "unknown placeholder {nope}"),
+    (lambda d: set_in(d, [*SUT0, "name"], "demo-02"), "[0].params.suts[1].name", "duplicate SUT"),
+    (lambda d: set_in(d, [*SUT0, "connection", "method"], "LAVA"), "[0].params.suts[0].connection.method",
+     "only SSH"),
+    (lambda d: set_in(d, [*CONN0, "host"], "a b"), "[0].params.suts[0].connection.params.host", "host"),
+    (lambda d: set_in(d, [*CONN0, "port"], 70000), "[0].params.suts[0].connection.params.port", "port"),
+    (lambda d: set_in(d, [*CONN0, "port"], True), "[0].params.suts[0].connection.params.port", "port"),
+    (lambda d: set_in(d, [*CONN0, "user"], "$(reboot)"), "[0].params.suts[0].connection.params.user",
+     "login name"),
+    (lambda d: set_in(d, [*CONN0, "keyfile"], "/no/such/key"),
+     "[0].params.suts[0].connection.params.keyfile", "no such file"),
+    (lambda d: set_in(d, [*CONN0, "host_key"], "AAAA"),
+     "[0].params.suts[0].connection.params.host_key", "public key"),
+    (lambda d: set_in(d, [*SUT0, "maintenance"], "yes"), "[0].params.suts[0].maintenance", "true or false"),
+    (lambda d: d + [d[0]], "[1].sutclass", "duplicate SUT class"),
+]
+
+
+@pytest.mark.parametrize("mutate, path, words", BAD, ids=[b[1] or b[2] for b in BAD])
+def test_mistakes_are_named(mutate, path, words, key, tmp_path):
+    with pytest.raises(InputError) as err:
+        load(mutate(guide(key)), tmp_path)
+    assert err.value.source == "sutclasses.yaml"
+    assert err.value.path == path
+    assert words in err.value.problem
+    assert str(err.value).startswith(f"sutclasses.yaml: {path}" if path else "sutclasses.yaml")
+
+
+@pytest.mark.parametrize("text", ["- [unclosed", "{a: 1}: x", "- sutclass: a\n  type: static\n\t- x"])
+def test_malformed_yaml(text, tmp_path):
+    with pytest.raises(InputError, match="malformed YAML"):
+        parse(text, source="s.yaml", base=tmp_path)
+
+
+def test_hostile_yaml_tags_are_refused(tmp_path):
+    with pytest.raises(InputError, match="malformed YAML"):
+        parse("- !!python/object/apply:os.system ['true']", source="s.yaml", base=tmp_path)
+
+
+def test_empty_file_declares_nothing(tmp_path):
+    assert parse("", source="s.yaml", base=tmp_path) == []
