@@ -59,6 +59,7 @@ class Controller:
         connections: Connections | None = None,
         resync: Callable[[], None] | None = None,
         extensions: Iterable[Callable[[Controller], object]] = (),
+        executor=None,
     ) -> None:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
         self.tuning, self.clock = tuning, clock
@@ -70,7 +71,7 @@ class Controller:
         self._renewed = 0.0
         self._inflight: set[tuple[str, int]] = set()
         self._lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(tuning.workers, thread_name_prefix="fastpath-work")
+        self._pool = executor or ThreadPoolExecutor(tuning.workers, thread_name_prefix="fastpath-work")
         self._lost = threading.Event()
         self.prober = Prober(self.connections, self.fence, clock,
                              backoff_base=tuning.backoff_base, backoff_cap=tuning.backoff_cap)
@@ -203,14 +204,18 @@ class Controller:
             self._pool.submit(self._work, kind, id, work)
 
     def _work(self, kind: str, id: int, work: Callable[[int], None]) -> None:
+        opened = db.is_closed()  # connections are per thread; a worker opens its own
         try:
-            with db.connection_context():
-                work(id)
+            if opened:
+                db.connect()
+            work(id)
         except queries.LostLeadership:
             self._lost.set()
         except Exception:
             log.exception("%s %s failed", kind, id)
         finally:
+            if opened and not db.is_closed():
+                db.close()
             with self._lock:
                 self._inflight.discard((kind, id))
             self.wake.set()

@@ -1,0 +1,58 @@
+"""Fakes we own, for fast tests of the controller's logic (the real ones are tested too)."""
+
+from __future__ import annotations
+
+from fastpath.sut.remote import Completed, HostKeyChanged, Target, Unreachable
+
+
+class FakeRemote:
+    def __init__(self, target: Target, host_key: str, facts: str) -> None:
+        self.target, self.host_key, self.facts = target, host_key, facts
+        self.commands: list[str] = []
+
+    def run(self, script: str, **kw) -> Completed:
+        self.commands.append(script)
+        return Completed(0, self.facts, "")
+
+    def alive(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+
+class FakeConnections:
+    """Connections to imaginary SUTs that can be taken down or re-keyed."""
+
+    def __init__(self) -> None:
+        self.down: set[str] = set()
+        self.keys: dict[str, str] = {}
+        self.connects: list[str] = []
+
+    def key(self, name: str) -> str:
+        return self.keys.setdefault(name, f"ssh-ed25519 KEY{name}")
+
+    def get(self, target: Target) -> FakeRemote:
+        self.connects.append(target.name)
+        if target.name in self.down:
+            raise Unreachable(f"{target.name}: cannot connect: connection refused")
+        if target.host_key and target.host_key != self.key(target.name):
+            raise HostKeyChanged(f"{target.name}: host key changed")
+        facts = f"boot-{target.name}\nmachine-{target.name}\n6.1.0-fake\nroot=/dev/fake quiet\n"
+        return FakeRemote(target, self.key(target.name), facts)
+
+    def drop(self, name: str) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class InlineExecutor:
+    """Runs submitted work at once, in the caller's thread: one tick is fully deterministic."""
+
+    def submit(self, fn, *args):
+        fn(*args)
+
+    def shutdown(self, wait=True, cancel_futures=False):
+        pass

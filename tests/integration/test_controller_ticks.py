@@ -1,0 +1,169 @@
+"""The controller one tick at a time, with an injected clock and fake SSH (every backend)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fastpath.sched import queries
+from fastpath.sched.controller import Controller, Tuning
+from fastpath.sched.models import Event, Lease, Sut
+from tests.fakes import FakeConnections, InlineExecutor
+from tests.integration.api_helpers import Api, declare
+
+TUNING = Tuning(probe_interval=60, fresh=5, backoff_base=5, backoff_cap=40, ttl=15)
+
+
+@pytest.fixture
+def world(database, clock, tmp_path):
+    api = Api(clock, tmp_path)
+    declare(tmp_path, {"demo": 2}, clock())
+    api.user("bob", "lease,query")
+    api.user("dave", "lease,query")
+    ssh = FakeConnections()
+    ctl = Controller(name="c1", tuning=TUNING, clock=clock, connections=ssh, executor=InlineExecutor())
+    assert ctl.lead()
+    return api, ssh, ctl
+
+
+def tick(ctl) -> None:
+    """What one turn of the real loop does: keep the lead, then pass."""
+    assert ctl.lead()
+    ctl.run_once()
+
+
+def health() -> dict:
+    return {s.name: s.health for s in Sut.select()}
+
+
+def test_new_suts_are_probed_and_their_host_keys_pinned(world):
+    api, ssh, ctl = world
+    assert health() == {"demo-01": "unknown", "demo-02": "unknown"}
+    tick(ctl)
+    assert health() == {"demo-01": "healthy", "demo-02": "healthy"}
+    sut = Sut.get(Sut.name == "demo-01")
+    assert sut.host_key == "ssh-ed25519 KEYdemo-01"
+    assert sut.facts["base_cmdline"] == "root=/dev/fake quiet"
+    assert sut.facts["machine_id"] == "machine-demo-01"
+
+
+def test_unhealthy_backs_off_and_recovers_by_itself(world, clock):
+    api, ssh, ctl = world
+    ssh.down.add("demo-02")
+    tick(ctl)
+    sut = Sut.get(Sut.name == "demo-02")
+    assert sut.health == "unhealthy" and "connection refused" in sut.reason
+    delays = []
+    for _ in range(5):  # capped exponential backoff: 5, 10, 20, 40, 40
+        due = Sut.get(Sut.name == "demo-02").next_check_at
+        delays.append(due - clock())
+        clock.advance(due - clock() - 0.5)
+        before = len(ssh.connects)
+        tick(ctl)
+        assert ssh.connects[before:].count("demo-02") == 0  # not yet
+        clock.advance(0.5)
+        tick(ctl)
+    assert delays == [5, 10, 20, 40, 40]
+    ssh.down.clear()
+    clock.advance(41)
+    tick(ctl)
+    assert health()["demo-02"] == "healthy"
+    events = [(e.old, e.new) for e in Event.select().where(
+        (Event.kind == "sut") & (Event.ref == sut.id)).order_by(Event.id)]
+    assert events == [(None, "unknown"), ("unknown", "unhealthy"), ("unhealthy", "healthy")]
+
+
+def test_a_changed_host_key_makes_the_sut_unhealthy(world, clock):
+    api, ssh, ctl = world
+    tick(ctl)
+    ssh.keys["demo-01"] = "ssh-ed25519 NEWKEY"
+    clock.advance(61)  # the idle re-check
+    tick(ctl)
+    sut = Sut.get(Sut.name == "demo-01")
+    assert sut.health == "unhealthy" and "host key changed" in sut.reason
+    assert sut.host_key == "ssh-ed25519 KEYdemo-01"  # still the pinned one
+
+
+def test_a_lease_waits_for_a_fresh_probe(world, clock):
+    api, ssh, ctl = world
+    tick(ctl)
+    clock.advance(30)  # healthy, but not heard from in the last few seconds
+    lease = api.post("/leases", {"sutclass": "demo"}, who="bob").json["lease"]
+    before = len(ssh.connects)
+    tick(ctl)  # probes, then the next pass grants
+    assert len(ssh.connects) == before + 1
+    tick(ctl)
+    got = Lease.get_by_id(lease["id"])
+    assert got.state == "acquired" and got.sut.name == ssh.connects[-1]
+
+
+def test_a_lease_never_gets_a_sut_that_stopped_answering(world, clock):
+    api, ssh, ctl = world
+    tick(ctl)
+    clock.advance(30)
+    ssh.down.add("demo-01")
+    lease = api.post("/leases", {"sutclass": "demo"}, who="bob").json["lease"]
+    for _ in range(3):
+        tick(ctl)
+    got = Lease.get_by_id(lease["id"])
+    assert got.state == "acquired" and got.sut.name == "demo-02"
+    assert health()["demo-01"] == "unhealthy"
+
+
+def test_two_suts_three_waiters_first_come_first_served(world, clock):
+    api, ssh, ctl = world
+    tick(ctl)
+    ids = []
+    for who in ("bob", "dave", "bob"):
+        ids.append(api.post("/leases", {"sutclass": "demo"}, who=who).json["lease"]["id"])
+        clock.advance(1)
+    tick(ctl)
+    tick(ctl)
+    states = [Lease.get_by_id(i).state for i in ids]
+    assert states == ["acquired", "acquired", "queued"]
+    api.post(f"/leases/{ids[1]}/release", who="dave")
+    tick(ctl)
+    tick(ctl)
+    assert Lease.get_by_id(ids[2]).state == "acquired"
+    assert Lease.get_by_id(ids[2]).sut_id == Lease.get_by_id(ids[1]).sut_id
+
+
+def test_a_pass_is_idempotent(world, clock):
+    api, ssh, ctl = world
+    tick(ctl)
+    api.post("/leases", {"sutclass": "demo"}, who="bob")
+    tick(ctl)
+    tick(ctl)
+    snapshot = [(x.id, x.state, x.sut_id) for x in Lease.select()], health()
+    events = Event.select().count()
+    tick(ctl)
+    tick(ctl)
+    assert ([(x.id, x.state, x.sut_id) for x in Lease.select()], health()) == snapshot
+    assert Event.select().count() == events
+
+
+def test_only_the_leader_acts_and_a_standby_takes_over(world, clock):
+    api, ssh, ctl = world
+    other = Controller(name="c2", tuning=TUNING, clock=clock, connections=ssh,
+                       executor=InlineExecutor())
+    assert not other.lead()
+    clock.advance(TUNING.ttl + 1)  # c1 stopped renewing
+    assert other.lead()
+    assert queries.leader().holder == "c2"
+    with pytest.raises(queries.LostLeadership):
+        with ctl.fence():
+            pass
+    clock.advance(TUNING.renew + 1)
+    assert not ctl.lead() and ctl.leading_since is None
+
+
+def test_maintenance_suts_are_not_probed_or_handed_out(world, clock, tmp_path):
+    api, ssh, ctl = world
+    Sut.update(health="maintenance").where(Sut.name == "demo-01").execute()
+    tick(ctl)
+    assert "demo-01" not in ssh.connects
+    api.post("/leases", {"sutclass": "demo"}, who="bob")
+    api.post("/leases", {"sutclass": "demo"}, who="dave")
+    clock.advance(1)
+    tick(ctl)
+    tick(ctl)
+    assert sorted(x.state for x in Lease.select()) == ["acquired", "queued"]
