@@ -17,8 +17,10 @@ from fastpath.sched.api.health import Health
 from fastpath.sched.api.leases import Leases
 from fastpath.sched.api.middleware import Authentication, Database
 from fastpath.sched.api.openapi import OpenAPI
+from fastpath.sched.api.plans import Plans
 from fastpath.sched.api.sutclasses import SutClasses
 from fastpath.sched.api.users import Users
+from fastpath.sched.storage import Storage
 
 
 def create_app(
@@ -41,4 +43,9 @@ def create_app(
     app.add_route("/leases", leases)
     app.add_route("/leases/{id:int(min=1)}", leases, suffix="item")
     app.add_route("/leases/{id:int(min=1)}/release", leases, suffix="release")
+    if storage is not None:
+        plans = Plans(clock, Storage(storage), max_upload)
+        app.add_route("/plans", plans)
+        app.add_route("/plans/{id:int(min=1)}", plans, suffix="item")
+        app.add_route("/plans/{id:int(min=1)}/cancel", plans, suffix="cancel")
     return app

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 from fastpath.sched import queries
-from fastpath.sched.models import Lease, Sut, SutClass, User
+from fastpath.sched.models import Job, Lease, Plan, Sut, SutClass, User
 from fastpath.sched.schedule import queue_order
 
 PUBLIC_CLASS_PARAMS = ("boot", "boot_timeout", "container_runtime")
@@ -76,3 +77,46 @@ def lease_view(lease: Lease) -> dict:
     if lease.state == "queued":
         out["position"] = position("lease", lease.id, lease.sutclass_id)
     return out
+
+
+def plan_view(plan: Plan, counts: Counter | None = None, *, jobs: list[Job] | None = None) -> dict:
+    if counts is None:
+        counts = queries.job_counts([plan.id]).get(plan.id, Counter())
+    if not plan.publish:
+        publishing = "skipped"
+    elif counts.get("unpublished"):
+        publishing = "pending"
+    elif counts.get("completed"):
+        publishing = "done"
+    else:
+        publishing = None
+    out = {
+        "id": plan.id, "name": plan.name, "user": plan.user.name, "sutclass": plan.sutclass.name,
+        "priority": plan.priority, "state": plan.state, "publish": plan.publish,
+        "publishing": publishing, "cancel_requested": plan.cancel_requested,
+        "progress": {
+            "completed": counts.get("completed", 0), "total": plan.total_jobs,
+            "failed": counts.get("failed", 0), "cancelled": counts.get("cancelled", 0),
+            "queued": counts.get("queued", 0),
+            "running": counts.get("assigned", 0) + counts.get("running", 0),
+            "results": counts.get("results", 0), "errors": counts.get("errors", 0),
+        },
+        "queued_at": iso(plan.queued_at), "started_at": iso(plan.started_at),
+        "completed_at": iso(plan.completed_at),
+    }
+    if jobs is not None:
+        names = [p["name"] for p in plan.document["swprofiles"]]
+        out["jobs"] = [job_view(j, names) for j in jobs]
+    return out
+
+
+def job_view(job: Job, swprofiles: list[str]) -> dict:
+    return {
+        "id": job.id, "swprofile": swprofiles[job.swprofile], "session": job.session,
+        "state": job.state, "priority": job.priority, "sut": job.sut.name if job.sut_id else None,
+        "attempts": job.attempts, "step": job.step if job.state in ("assigned", "running") else None,
+        "results": job.results, "errors": job.errors, "last_error": job.last_error,
+        "publish": job.publish, "session_id": job.session_id,
+        "queued_at": iso(job.queued_at), "assigned_at": iso(job.assigned_at),
+        "finished_at": iso(job.finished_at),
+    }

@@ -1,0 +1,145 @@
+"""`/plans`: submit a plan (JSON, or multipart with its files), track it, change it.
+
+A multipart submission streams each file part straight into the
+content-addressed storage; the stored plan refers to files by digest only.
+Every path field of the plan must come with its upload: the server never
+reads a path named in a plan. Nothing is recorded unless the whole plan is
+valid.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import falcon
+
+from fastpath.errors import Conflict, Invalid, TooLarge
+from fastpath.plan import schema
+from fastpath.plan.split import split
+from fastpath.sched import queries
+from fastpath.sched.api.listing import owner_filter, state_filter
+from fastpath.sched.api.middleware import ensure_owner, needs
+from fastpath.sched.api.request import MAX_JSON, body, integer
+from fastpath.sched.api.views import plan_view
+from fastpath.sched.states import ACTIVE_PLAN, PlanState, parse_states
+from fastpath.sched.storage import Storage
+
+FILE_PART = re.compile(r"^swprofiles\[(\d{1,4})\]\.(" + "|".join(schema.PATH_FIELDS) + ")$")
+SOURCE = "plan"
+
+
+class Plans:
+    def __init__(self, clock, storage: Storage, max_upload: int) -> None:
+        self.clock, self.storage, self.max_upload = clock, storage, max_upload
+
+    @needs("exec")
+    def on_post(self, req, resp) -> None:
+        if req.content_length and req.content_length > self.max_upload:
+            raise TooLarge(f"upload of {req.content_length} bytes is larger than the limit of "
+                           f"{self.max_upload} bytes")
+        if (req.content_type or "").startswith("multipart/form-data"):
+            doc, options, uploads = self._multipart(req)
+        else:
+            request = body(req, {"plan", "priority", "publish"}, ("plan",))
+            doc, options, uploads = request["plan"], request, {}
+        priority = integer(options.get("priority", 5), "priority", 0, 10)
+        publish = _boolean(options.get("publish", True), "publish")
+        plan = schema.validate(doc, source=SOURCE)
+        cls = queries.get_class(plan["sut"]["sutclass"])
+        if not cls.enabled:
+            raise Conflict(f"SUT class {cls.name!r} is disabled: it is no longer configured")
+        if cls.params.get("boot") == "none":
+            schema.check_bootless(plan, source=SOURCE)
+        plan = self._attach(plan, uploads)
+        jobs = [(j.swprofile, j.session) for j in split(plan)]
+        created = queries.create_plan(req.context.user, cls, plan, jobs, priority, publish,
+                                      self.clock())
+        resp.status = falcon.HTTP_201
+        resp.media = {"status": "success", "plan": plan_view(queries.get_plan(created.id))}
+
+    def _multipart(self, req) -> tuple[dict, dict, dict[str, str]]:
+        doc, options, uploads = None, {}, {}
+        budget = self.max_upload
+        for part in req.get_media():
+            name = part.name or ""
+            if name in ("plan", "priority", "publish"):
+                text = part.stream.read(MAX_JSON + 1)
+                if len(text) > MAX_JSON:
+                    raise TooLarge(f"form field {name!r} is larger than {MAX_JSON} bytes")
+                if name == "plan":
+                    doc = _json(text)
+                else:
+                    options[name] = text.decode(errors="replace").strip()
+            elif FILE_PART.match(name):
+                if name in uploads:
+                    raise Invalid(f"file part {name!r} is given twice")
+                blob = self.storage.save(part.stream.read, budget)
+                budget -= blob.size
+                uploads[name] = blob.digest
+            else:
+                raise Invalid(f"unexpected form part {name[:80]!r}: expected plan, priority, "
+                              "publish, or a file named by its field, e.g. swprofiles[0].kernel")
+        if doc is None:
+            raise Invalid("plan: required form part is missing")
+        return doc, options, uploads
+
+    def _attach(self, plan: dict, uploads: dict[str, str]) -> dict:
+        """Point every path field at its upload's digest."""
+        wanted = dict(schema.path_fields(plan))
+        for field in uploads:
+            if field not in wanted:
+                raise Invalid(f"{field}: an upload for a field the plan does not set")
+        for field in wanted:
+            if field not in uploads:
+                raise Invalid(f"{SOURCE}: {field}: refers to a file that was not uploaded; "
+                              "submit the plan with fastpath sched plan-exec, which uploads "
+                              "local files (the server never reads its own paths)")
+        for field, digest in uploads.items():
+            index, key = FILE_PART.match(field).groups()
+            plan["swprofiles"][int(index)][key] = digest
+        return plan
+
+    @needs("query")
+    def on_get(self, req, resp) -> None:
+        states = state_filter(req, PlanState, ACTIVE_PLAN, parse_states)
+        plans = queries.list_plans(states, owner_filter(req))
+        counts = queries.job_counts([p.id for p in plans])
+        resp.media = {"status": "success",
+                      "plans": [plan_view(p, counts.get(p.id)) for p in plans]}
+
+    @needs("query")
+    def on_get_item(self, req, resp, id: int) -> None:
+        plan = queries.get_plan(id)
+        resp.media = {"status": "success", "plan": plan_view(plan, jobs=queries.plan_jobs(id))}
+
+    @needs("exec")
+    def on_patch_item(self, req, resp, id: int) -> None:
+        doc = body(req, {"priority"}, ("priority",))
+        priority = integer(doc["priority"], "priority", 0, 10)
+        plan = queries.get_plan(id)
+        ensure_owner(req, plan.user_id, f"plan {id}")
+        plan = queries.set_plan_priority(plan, priority, req.context.user.name, self.clock())
+        resp.media = {"status": "success", "plan": plan_view(plan)}
+
+    @needs("exec")
+    def on_post_cancel(self, req, resp, id: int) -> None:
+        plan = queries.get_plan(id)
+        ensure_owner(req, plan.user_id, f"plan {id}")
+        plan = queries.cancel_plan(plan, req.context.user.name, self.clock())
+        resp.media = {"status": "success", "plan": plan_view(plan, jobs=queries.plan_jobs(id))}
+
+
+def _json(raw: bytes):
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Invalid(f"plan: malformed JSON: {exc}") from exc
+
+
+def _boolean(value, name: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise Invalid(f"{name}: expected true or false, got {value!r}")
