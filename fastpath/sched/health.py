@@ -17,14 +17,11 @@ from contextlib import AbstractContextManager
 from fastpath.sched import queries
 from fastpath.sched.models import Sut
 from fastpath.sut.connections import Connections
+from fastpath.sut.facts import boot_facts
 from fastpath.sut.remote import HostKeyChanged, Remote, SshError, Target
 
 log = logging.getLogger(__name__)
 
-PROBE = (
-    "cat /proc/sys/kernel/random/boot_id; (cat /etc/machine-id 2>/dev/null || echo);"
-    " cat /proc/sys/kernel/osrelease; cat /proc/cmdline"
-)
 SESSION_MARK = re.compile(r"\s*\bfastpath\.session=\S*")
 
 
@@ -45,12 +42,6 @@ def connect(sut: Sut, connections: Connections) -> Remote:
     return remote
 
 
-def facts(output: str) -> dict:
-    lines = (output.splitlines() + ["", "", "", ""])[:4]
-    boot_id, machine_id, release, cmdline = (line.strip() for line in lines)
-    return {"boot_id": boot_id, "machine_id": machine_id, "release": release, "cmdline": cmdline}
-
-
 class Prober:
     def __init__(self, connections: Connections, fence: Callable[[], AbstractContextManager],
                  clock: Callable[[], float], *, backoff_base: float, backoff_cap: float) -> None:
@@ -62,7 +53,7 @@ class Prober:
         sut = queries.get_sut(sut_id)
         try:
             remote = connect(sut, self.connections)
-            seen = facts(remote.run(PROBE, timeout=15).stdout)
+            seen = boot_facts(remote)
         except SshError as exc:
             self.connections.drop(sut.name)
             with self.fence():

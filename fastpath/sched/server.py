@@ -182,7 +182,7 @@ def serve_controller(settings: Settings) -> None:
                 changed = queries.sync_inventory(specs, time.time())
             log.info("SUT classes reloaded: %s", {k: v for k, v in changed.items() if v})
 
-    controller = Controller(resync=resync, extensions=extensions(settings))
+    controller = Controller(resync=resync, extensions=extensions(settings).items())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -197,4 +197,12 @@ def serve_controller(settings: Settings) -> None:
 
 def extensions(settings: Settings) -> dict:
     """The controller's workers beyond SUT health: jobs and publishing."""
-    return {}
+    from fastpath.sched.jobs import JobRunner
+    from fastpath.sched.publisher import Publisher
+    from fastpath.sched.storage import Storage
+
+    storage = Storage(settings.storage)
+    workers = {"job": lambda ctl: JobRunner(ctl, storage, publish_to=settings.resultstore)}
+    if settings.resultstore:
+        workers["publish"] = lambda ctl: Publisher(ctl, storage, settings.resultstore)
+    return workers
