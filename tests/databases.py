@@ -13,8 +13,14 @@ from contextlib import contextmanager
 
 PG_HOST = os.environ.get("FASTPATH_TEST_PG_HOST", "127.0.0.1")
 PG_USER = os.environ.get("FASTPATH_TEST_PG_USER", "postgres")
+PG_PASSWORD = os.environ.get("FASTPATH_TEST_PG_PASSWORD", "")
 MYSQL_HOST = os.environ.get("FASTPATH_TEST_MYSQL_HOST", "127.0.0.1")
 MYSQL_USER = os.environ.get("FASTPATH_TEST_MYSQL_USER", "root")
+MYSQL_PASSWORD = os.environ.get("FASTPATH_TEST_MYSQL_PASSWORD", "")
+
+
+def _auth(user: str, password: str) -> str:
+    return f"{user}:{password}" if password else user
 
 KINDS = ("sqlite", "postgresql", "mysql")
 
@@ -22,7 +28,7 @@ KINDS = ("sqlite", "postgresql", "mysql")
 def _pg_admin():
     import psycopg2
 
-    conn = psycopg2.connect(host=PG_HOST, user=PG_USER, dbname="postgres")
+    conn = psycopg2.connect(host=PG_HOST, user=PG_USER, password=PG_PASSWORD or None, dbname="postgres")
     conn.autocommit = True
     return conn
 
@@ -30,7 +36,7 @@ def _pg_admin():
 def _mysql_admin():
     import pymysql
 
-    return pymysql.connect(host=MYSQL_HOST, user=MYSQL_USER, password="", autocommit=True)
+    return pymysql.connect(host=MYSQL_HOST, user=MYSQL_USER, password=MYSQL_PASSWORD, autocommit=True)
 
 
 @contextmanager
@@ -48,7 +54,7 @@ def scratch_database(kind: str, tmp_dir: str | None = None) -> Iterator[str]:
         with admin.cursor() as cur:
             cur.execute(f'CREATE DATABASE "{name}"')
         try:
-            yield f"postgresql://{PG_USER}@{PG_HOST}:5432/{name}"
+            yield f"postgresql://{_auth(PG_USER, PG_PASSWORD)}@{PG_HOST}:5432/{name}"
         finally:
             with admin.cursor() as cur:
                 cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -59,7 +65,7 @@ def scratch_database(kind: str, tmp_dir: str | None = None) -> Iterator[str]:
         with admin.cursor() as cur:
             cur.execute(f"CREATE DATABASE `{name}`")
         try:
-            yield f"mysql://{MYSQL_USER}@{MYSQL_HOST}:3306/{name}"
+            yield f"mysql://{_auth(MYSQL_USER, MYSQL_PASSWORD)}@{MYSQL_HOST}:3306/{name}"
         finally:
             with admin.cursor() as cur:
                 cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
