@@ -112,3 +112,37 @@ def wait_until():
             time.sleep(interval)
 
     return wait
+
+
+@pytest.fixture(scope="session")
+def testbed(tmp_path_factory):
+    """Four real OpenSSH test SUTs with simulated boots, started once per session."""
+    from fastpath.testbed import Testbed
+
+    bed = Testbed(tmp_path_factory.mktemp("testbed"), 4, prefix="sut", first_address="127.0.6.1",
+                  first_port=2601, boot_delay=0.5)
+    bed.start()
+    try:
+        yield bed
+    finally:
+        bed.stop()
+
+
+@pytest.fixture
+def suts(testbed):
+    """The session's test SUTs, each up, on its own kernel, booting normally."""
+    for sut in testbed.suts:
+        sut.fail_boots(False)
+        if sut.osrelease != sut._read("orig_osrelease") or not sut.is_running():
+            sut.stop()
+            sut._boot_values(kernel="", cmdline="", release="")
+            sut.start()
+    return testbed
+
+
+@pytest.fixture(scope="session")
+def busyloop():
+    """The busyloop benchmark image, built once."""
+    from fastpath.benchmarks.images import build_busyloop
+
+    return build_busyloop()

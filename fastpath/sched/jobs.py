@@ -70,7 +70,7 @@ class Ctx:
 
     @property
     def path(self) -> str:
-        return sutruns.job_path(self.job.id, self.job.attempts)
+        return sutruns.job_path(self.sut.name, self.job.id, self.job.attempts)
 
     @property
     def boots(self) -> bool:
@@ -129,9 +129,10 @@ class JobRunner:
     def _next(self, ctx: Ctx, step: str, *, after: float = 0.0, **progress) -> bool:
         """Record the next step (and progress) before acting on it."""
         merged = {**ctx.progress, **progress}
+        fields = {"session_id": merged["session_id"]} if merged.get("session_id") else {}
         with self.ctl.fence():
             return queries.record_step(ctx.job, step, self.clock(), progress=merged,
-                                       due_at=self.clock() + after)
+                                       due_at=self.clock() + after, **fields)
 
     def _remote(self, ctx: Ctx) -> Remote:
         return health.connect(ctx.sut, self.ctl.connections)

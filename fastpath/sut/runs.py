@@ -20,7 +20,7 @@ from pathlib import Path
 
 from fastpath.sut.remote import Remote
 
-ROOT = ".fastpath"  # under the login's home directory
+ROOT = ".fastpath"  # under the login's home, then one directory per SUT: homes may be shared (NFS)
 INTERRUPTED = "interrupted"
 CAPS = {"results.csv": 1024 * 1024, "output.log": 4 * 1024 * 1024, "starts.log": 64 * 1024}
 
@@ -80,8 +80,9 @@ class Status:
         return self.present and all(v not in ("running", "-") for v in self.runs.values())
 
 
-def job_path(job_id: int, attempt: int) -> str:
-    return f"{ROOT}/job-{int(job_id)}-a{int(attempt)}"
+def job_path(sut: str, job_id: int, attempt: int) -> str:
+    """The job's directory, relative to the login's home; SUT names are [A-Za-z0-9._-]."""
+    return f"{ROOT}/{sut}/job-{int(job_id)}-a{int(attempt)}"
 
 
 def _b64(text: str) -> str:
@@ -172,9 +173,10 @@ def clear_stale(remote: Remote, keep: str, runtime: str) -> None:
     measurements.
     """
     rt = shlex.quote(runtime)
+    mine = keep.rsplit("/", 1)[0]
     script = f"""
-mkdir -p {ROOT}
-for d in {ROOT}/job-*; do
+mkdir -p {mine}
+for d in {mine}/job-*; do
   [ -d "$d" ] || continue
   [ "$d" = {keep} ] && continue
   pid=$(cat "$d/driver.pid" 2>/dev/null)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import yaml
@@ -17,8 +18,9 @@ class Api:
 
     def __init__(self, clock, storage: Path, max_upload: int = 64 * 1024 * 1024) -> None:
         self.clock = clock
+        sleep = clock.advance if hasattr(clock, "advance") else time.sleep
         self.client = TestClient(create_app(storage=storage, max_upload=max_upload, clock=clock,
-                                            sleep=lambda s: clock.advance(s)))
+                                            sleep=sleep))
         self.admin = queries.ensure_admin(clock())
         self.tokens = {"admin": self.admin}
 
@@ -61,3 +63,14 @@ def make_healthy(now: float) -> None:
 
     for sut in Sut.select():
         queries.record_ok(sut.id, now, facts={})
+
+
+def submit(api: Api, plan: dict, files: dict | None = None, who: str = "admin", priority: int = 5,
+           publish: bool = True):
+    """POST /plans as `fastpath sched plan-exec` does: multipart with the plan and its files."""
+    from fastpath.cli.plans import Upload
+
+    upload = Upload(plan, files or {}, {"priority": str(priority),
+                                        "publish": "true" if publish else "false"})
+    return api.post("/plans", b"".join(upload.chunks()), who=who,
+                    headers={"Content-Type": upload.content_type})
