@@ -23,9 +23,9 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
-from fastpath.errors import FastpathError
+from fastpath.errors import FastpathError, Invalid
 from fastpath.sched import queries
 from fastpath.sched.db import db
 from fastpath.sched.health import Prober
@@ -47,6 +47,26 @@ class Tuning:
     backoff_base: float = 5.0  # first re-check of an unhealthy SUT
     backoff_cap: float = 300.0
     workers: int = 16
+
+
+def tuning_from(text: str | None) -> Tuning:
+    """Tuning from `FASTPATH_TUNING`, e.g. "probe_interval=10,ttl=5" (seconds, or workers)."""
+    if not text:
+        return Tuning()
+    known = {f.name: f.type for f in fields(Tuning)}
+    values = {}
+    for item in text.split(","):
+        name, _, value = item.strip().partition("=")
+        if name not in known:
+            raise Invalid(f"FASTPATH_TUNING: unknown setting {name!r}; known: {', '.join(known)}")
+        try:
+            number = int(value) if name == "workers" else float(value)
+        except ValueError:
+            raise Invalid(f"FASTPATH_TUNING: {name} must be a number, got {value!r}") from None
+        if number <= 0:
+            raise Invalid(f"FASTPATH_TUNING: {name} must be positive")
+        values[name] = number
+    return Tuning(**values)
 
 
 class Controller:

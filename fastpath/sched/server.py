@@ -170,9 +170,10 @@ def serve_controller(settings: Settings) -> None:
     import threading
 
     from fastpath.sched import sutclasses
-    from fastpath.sched.controller import Controller
+    from fastpath.sched.controller import Controller, tuning_from
     from fastpath.sched.db import db
 
+    tuning = tuning_from(os.environ.get("FASTPATH_TUNING"))
     bootstrap(settings, sync=True)
 
     def resync() -> None:
@@ -182,7 +183,7 @@ def serve_controller(settings: Settings) -> None:
                 changed = queries.sync_inventory(specs, time.time())
             log.info("SUT classes reloaded: %s", {k: v for k, v in changed.items() if v})
 
-    controller = Controller(resync=resync, extensions=extensions(settings).items())
+    controller = Controller(tuning=tuning, resync=resync, extensions=extensions(settings).items())
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -80,6 +80,23 @@ class Scheduler:
         assert len(tokens) == 1, self.output()
         return tokens[0]
 
+    def login(self) -> str:
+        """Save the guide's preferences (URL, admin token); the admin token."""
+        token = self.admin_token()
+        self.cli("preference", "set", "--category", "sched", "--name", "url", self.url)
+        self.cli("preference", "set", "--category", "sched", "--name", "token", token)
+        return token
+
+    def user(self, name: str, capabilities: str) -> str:
+        """`fastpath sched user-create`; the new user's token."""
+        out = self.cli("sched", "user-create", name, "--capabilities", capabilities).stdout
+        return out.strip().rsplit(" ", 1)[1]
+
+    def client(self, token: str):
+        from fastpath.cli.client import Client
+
+        return Client(self.url, token)
+
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30.0) -> int:
         """Stop it: SIGTERM to the scheduler, or SIGKILL to its whole process group."""
         if self.proc is None or self.proc.poll() is not None:
@@ -95,6 +112,13 @@ class Scheduler:
         """Processes still alive in the scheduler's process group."""
         out = subprocess.run(["pgrep", "-g", str(self.proc.pid)], capture_output=True, text=True)
         return [int(p) for p in out.stdout.split()]
+
+    def spawn(self, *args: str, token: str | None = None) -> subprocess.Popen:
+        """Start `fastpath ARGS` in the background (a person waiting in another terminal)."""
+        env = {**os.environ, "XDG_CONFIG_HOME": str(self.config)}
+        argv = [*FASTPATH, *args] + (["--token", token] if token else [])
+        return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=env, cwd=self.workdir)
 
     def cli(self, *args: str, token: str | None = None, check: bool = True,
             timeout: float = 120) -> subprocess.CompletedProcess:
