@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import time
 from collections.abc import Iterable
 from urllib.parse import urlencode, urlsplit
 
@@ -64,14 +65,31 @@ class Client:
     def get(self, path: str, **params) -> dict:
         return self.request("GET", path, params=params)
 
-    def post(self, path: str, body: dict | None = None) -> dict:
-        return self.request("POST", path, body=body if body is not None else {})
+    def post(self, path: str, body: dict | None = None, headers: dict | None = None) -> dict:
+        return self.request("POST", path, body=body if body is not None else {}, headers=headers)
 
     def patch(self, path: str, body: dict) -> dict:
         return self.request("PATCH", path, body=body)
 
     def stream(self, method: str, path: str, chunks: Iterable[bytes], length: int,
-               content_type: str, params: dict | None = None) -> dict:
+               content_type: str, headers: dict | None = None) -> dict:
         """Send a body produced piece by piece (never held whole in memory)."""
-        return self.request(method, path, params=params, body=chunks,
-                            headers={"Content-Type": content_type, "Content-Length": str(length)})
+        return self.request(method, path, body=chunks, headers={
+            "Content-Type": content_type, "Content-Length": str(length), **(headers or {})})
+
+    def retrying(self, send, *, patience: float, on_wait=None) -> dict:
+        """Call `send()` until the scheduler answers (it may be restarting), for `patience` s.
+
+        Only for requests that are safe to repeat: idempotent ones, or ones
+        that carry an Idempotency-Key.
+        """
+        start = time.monotonic()
+        while True:
+            try:
+                return send()
+            except errors.Unavailable as exc:
+                if time.monotonic() - start > patience:
+                    raise
+                if on_wait is not None:
+                    on_wait(exc)
+                time.sleep(2)

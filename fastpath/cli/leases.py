@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import uuid
 
 import click
 
@@ -32,28 +32,31 @@ def show(lease: dict) -> str:
     return text
 
 
+class Waiting:
+    """Says what a waiting client waits for, once per change."""
+
+    def __init__(self) -> None:
+        self.said = None
+
+    def say(self, text: str) -> None:
+        if text != self.said:
+            click.echo(text, err=True)
+            self.said = text
+
+    def unreachable(self, exc: errors.Unavailable) -> None:
+        self.say(f"{exc.message}; retrying (the lease is kept)")
+
+
 def wait_for(client, lease: dict) -> dict:
     """Long-poll until the lease leaves `queued`, saying where it stands in the queue."""
-    said, unreachable_since = None, None
+    waiting, path = Waiting(), f"/leases/{lease['id']}"
     while lease["state"] == "queued":
         status = f"lease {lease['id']}: waiting for a SUT of class {lease['sutclass']}"
         if lease.get("position"):
             status += f", position {lease['position']} in the queue"
-        if status != said:
-            click.echo(status + " ...", err=True)
-            said = status
-        try:
-            lease = client.get(f"/leases/{lease['id']}", wait=30)["lease"]
-            unreachable_since = None
-        except errors.Unavailable as exc:
-            now = time.monotonic()
-            unreachable_since = unreachable_since or now
-            if now - unreachable_since > RECONNECT_FOR:
-                raise
-            if said != "unreachable":
-                click.echo(f"{exc.message}; retrying (the lease is kept)", err=True)
-                said = "unreachable"
-            time.sleep(2)
+        waiting.say(status + " ...")
+        lease = client.retrying(lambda: client.get(path, wait=30),
+                                patience=RECONNECT_FOR, on_wait=waiting.unreachable)["lease"]
     return lease
 
 
@@ -67,7 +70,10 @@ def register(group: click.Group, client_command) -> None:
     @client_command
     def lease_acquire(client, sutclass: str, wait: bool, priority: int, as_json: bool) -> None:
         """Request a lease on a SUT of SUTCLASS."""
-        lease = client.post("/leases", {"sutclass": sutclass, "priority": priority})["lease"]
+        key = {"Idempotency-Key": uuid.uuid4().hex}  # a retry never makes a second lease
+        lease = client.retrying(
+            lambda: client.post("/leases", {"sutclass": sutclass, "priority": priority}, key),
+            patience=RECONNECT_FOR if wait else 30, on_wait=Waiting().unreachable)["lease"]
         if wait:
             try:
                 lease = wait_for(client, lease)

@@ -6,6 +6,7 @@ import json
 import re
 import secrets
 import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,7 +126,11 @@ def register(group: click.Group, client_command) -> None:
         if files and upload.file_bytes >= PROGRESS_FROM:
             click.echo(f"Uploading {len(files)} files ({_mb(upload.file_bytes)}) with the plan",
                        err=True)
-        doc = client.stream("POST", "/plans", upload.chunks(), upload.length, upload.content_type)
+        key = {"Idempotency-Key": uuid.uuid4().hex}  # a retry never queues the plan twice
+        doc = client.retrying(
+            lambda: client.stream("POST", "/plans", upload.chunks(), upload.length,
+                                  upload.content_type, key),
+            patience=60, on_wait=lambda exc: click.echo(f"{exc.message}; retrying", err=True))
         if as_json:
             return emit_json(doc)
         plan = doc["plan"]

@@ -33,7 +33,7 @@ import yaml
 
 from fastpath.errors import FastpathError
 from fastpath.plan.split import JobSpec, runs
-from fastpath.sched import health, manifest, queries
+from fastpath.sched import failpoints, health, manifest, queries
 from fastpath.sched.models import Job, Plan, Sut
 from fastpath.sched.states import HOLDING_JOB, JobState
 from fastpath.sched.storage import Storage
@@ -112,6 +112,7 @@ class JobRunner:
         if job.state not in HOLDING_JOB or job.step not in self.steps:
             return
         ctx = Ctx(job, queries.get_plan(job.plan_id), queries.get_sut(job.sut_id), self.clock())
+        failpoints.reach(f"before-{job.step}")
         try:
             self.steps[job.step](ctx)
         except BootFailure as exc:
@@ -128,6 +129,8 @@ class JobRunner:
 
     def _next(self, ctx: Ctx, step: str, *, after: float = 0.0, **progress) -> bool:
         """Record the next step (and progress) before acting on it."""
+        if step != ctx.job.step:
+            failpoints.reach(f"after-{ctx.job.step}")
         merged = {**ctx.progress, **progress}
         fields = {"session_id": merged["session_id"]} if merged.get("session_id") else {}
         with self.ctl.fence():
@@ -210,6 +213,7 @@ class JobRunner:
                 deadline=self.clock() + ctx.params["boot_timeout"], old_boot_id=p["boot_id"])
             self._next(ctx, "boot", **p)
             p = ctx.progress
+            failpoints.reach("boot-recorded")
         elif self._booted(ctx, p):  # a crash after the trigger: the boot already happened
             self._next(ctx, "wait_boot")
             return
@@ -370,6 +374,7 @@ class JobRunner:
         else:
             with self.ctl.fence():
                 queries.record_ok(ctx.sut.id, self.clock())
+        failpoints.reach("after-cleanup")
         with self.ctl.fence():
             queries.finish_job(ctx.job, JobState.COMPLETED, self.clock(),
                                publish=bool(ctx.plan.publish and self.publish_to),

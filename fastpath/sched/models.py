@@ -78,6 +78,10 @@ class Lease(BaseModel):
     queued_at = pw.DoubleField()
     acquired_at = pw.DoubleField(null=True)
     ended_at = pw.DoubleField(null=True)
+    request_key = pw.CharField(max_length=64, null=True)  # the client's Idempotency-Key
+
+    class Meta:
+        indexes = ((("user", "request_key"), True),)
 
 
 class Plan(BaseModel):
@@ -93,6 +97,10 @@ class Plan(BaseModel):
     queued_at = pw.DoubleField()
     started_at = pw.DoubleField(null=True)
     completed_at = pw.DoubleField(null=True)
+    request_key = pw.CharField(max_length=64, null=True)  # the client's Idempotency-Key
+
+    class Meta:
+        indexes = ((("user", "request_key"), True),)
 
 
 class Job(BaseModel):

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 from fastpath.errors import FastpathError
-from fastpath.sched import queries
+from fastpath.sched import failpoints, queries
 from fastpath.sched.storage import Storage
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ class Publisher:
         return queries.publish_due(now)
 
     def run(self, job_id: int) -> None:
+        failpoints.reach("before-publish")
         job = queries.get_job(job_id)
         path = self.storage.job_dir(job.plan_id, job.id) / "manifest.json"
         try:
@@ -55,6 +56,7 @@ class Publisher:
                 queries.delay_publish(job_id, self.clock() + delay, f"publishing: {reason}")
             return
         self.failures.pop(job_id, None)
+        failpoints.reach("after-publish")
         with self.ctl.fence():
             queries.record_published(job_id, self.clock())
         log.info("job %s published: %d new rows", job_id, added)

@@ -106,12 +106,15 @@ class Scheduler:
         else:
             self.proc.send_signal(sig)
         code = self.proc.wait(timeout)
+        deadline = time.monotonic() + timeout
+        while self.group_alive() and time.monotonic() < deadline:  # the rest of the group
+            time.sleep(0.05)
         return code
 
     def group_alive(self) -> list[int]:
-        """Processes still alive in the scheduler's process group."""
+        """Processes of the scheduler's process group that are still alive (not zombies)."""
         out = subprocess.run(["pgrep", "-g", str(self.proc.pid)], capture_output=True, text=True)
-        return [int(p) for p in out.stdout.split()]
+        return [int(p) for p in out.stdout.split() if _running(int(p))]
 
     def spawn(self, *args: str, token: str | None = None) -> subprocess.Popen:
         """Start `fastpath ARGS` in the background (a person waiting in another terminal)."""
@@ -133,3 +136,11 @@ class Scheduler:
             raise AssertionError(f"fastpath {' '.join(args)} failed ({done.returncode}):\n"
                                  f"{done.stdout}\n{done.stderr}")
         return done
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False

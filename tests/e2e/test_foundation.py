@@ -10,7 +10,7 @@ import stat
 import pytest
 import yaml
 
-from tests.e2e.scheduler import Scheduler
+from tests.e2e.scheduler import Scheduler, _running
 
 
 def write_sutclasses(workdir, n=2, name="demo", host_prefix="127.0.8."):
@@ -92,16 +92,8 @@ def test_sigkill_leaves_no_orphan(sched, wait_until):
     children = [p for p in sched.group_alive() if p != sched.proc.pid]
     assert children
     os.kill(sched.proc.pid, signal.SIGKILL)  # only the supervisor: its children must follow
-    wait_until(lambda: not any(os.path.exists(f"/proc/{p}") and _alive(p) for p in children),
+    wait_until(lambda: not any(_running(p) for p in children),
                timeout=30, what="children to die with their parent")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split()[2] != "Z"
-    except FileNotFoundError:
-        return False
 
 
 def test_bad_sutclasses_file_is_a_clear_error(sched, tmp_path):

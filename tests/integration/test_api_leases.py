@@ -139,3 +139,16 @@ def test_disabled_class_takes_no_new_leases(api, clock, tmp_path):
     declare(tmp_path, {"other": 1}, clock())
     r = api.post("/leases", {"sutclass": "demo"}, who="bob")
     assert r.status_code == 409 and "disabled" in r.json["description"]
+
+
+def test_a_retried_request_makes_one_lease(api):
+    key = {"Idempotency-Key": "try-1"}
+    first = api.post("/leases", {"sutclass": "demo"}, who="bob", headers=key)
+    again = api.post("/leases", {"sutclass": "demo"}, who="bob", headers=key)
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json["lease"]["id"] == again.json["lease"]["id"]
+    other = api.post("/leases", {"sutclass": "demo"}, who="dave", headers=key)  # keys are per user
+    assert other.status_code == 201 and other.json["lease"]["id"] != first.json["lease"]["id"]
+    bad = api.post("/leases", {"sutclass": "demo"}, who="bob", headers={"Idempotency-Key": "a b"})
+    assert bad.status_code == 400 and "Idempotency-Key" in bad.json["description"]
+    assert Lease.select().count() == 2

@@ -7,7 +7,7 @@ import falcon
 from fastpath.sched import queries
 from fastpath.sched.api.listing import owner_filter, state_filter
 from fastpath.sched.api.middleware import ensure_owner, needs
-from fastpath.sched.api.request import body, integer, number
+from fastpath.sched.api.request import body, idempotency_key, integer, number
 from fastpath.sched.api.views import lease_view
 from fastpath.sched.states import ACTIVE_LEASE, LeaseState, parse_states
 
@@ -24,8 +24,9 @@ class Leases:
         if not isinstance(doc["sutclass"], str):
             raise falcon.HTTPBadRequest(description="sutclass: expected a SUT class name")
         priority = integer(doc.get("priority", 5), "priority", 0, 10)
-        lease = queries.request_lease(req.context.user, doc["sutclass"], priority, self.clock())
-        resp.status = falcon.HTTP_201
+        lease, new = queries.request_lease(req.context.user, doc["sutclass"], priority,
+                                           self.clock(), idempotency_key(req))
+        resp.status = falcon.HTTP_201 if new else falcon.HTTP_200
         resp.media = {"status": "success", "lease": lease_view(queries.get_lease(lease.id))}
 
     @needs("query", "lease")

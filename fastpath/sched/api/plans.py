@@ -20,7 +20,7 @@ from fastpath.plan.split import split
 from fastpath.sched import queries
 from fastpath.sched.api.listing import owner_filter, state_filter
 from fastpath.sched.api.middleware import ensure_owner, needs
-from fastpath.sched.api.request import MAX_JSON, body, integer
+from fastpath.sched.api.request import MAX_JSON, body, idempotency_key, integer
 from fastpath.sched.api.views import plan_view
 from fastpath.sched.states import ACTIVE_PLAN, PlanState, parse_states
 from fastpath.sched.storage import Storage
@@ -35,6 +35,10 @@ class Plans:
 
     @needs("exec")
     def on_post(self, req, resp) -> None:
+        key = idempotency_key(req)
+        if (done := queries.find_request(req.context.user, key)) is not None:
+            resp.media = {"status": "success", "plan": plan_view(queries.get_plan(done.id))}
+            return  # a retry of a request that was done; the body is not read
         if req.content_length and req.content_length > self.max_upload:
             raise TooLarge(f"upload of {req.content_length} bytes is larger than the limit of "
                            f"{self.max_upload} bytes")
@@ -54,7 +58,7 @@ class Plans:
         plan = self._attach(plan, uploads)
         jobs = [(j.swprofile, j.session) for j in split(plan)]
         created = queries.create_plan(req.context.user, cls, plan, jobs, priority, publish,
-                                      self.clock())
+                                      self.clock(), key)
         resp.status = falcon.HTTP_201
         resp.media = {"status": "success", "plan": plan_view(queries.get_plan(created.id))}
 

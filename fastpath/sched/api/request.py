@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 from fastpath.errors import Invalid, TooLarge
@@ -84,3 +85,14 @@ def timestamp(value: str | None, name: str) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return when.timestamp()
+
+
+KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def idempotency_key(req) -> str | None:
+    """The `Idempotency-Key` header: a retried request carrying it is done only once."""
+    key = req.get_header("Idempotency-Key")
+    if key is not None and not KEY.match(key):
+        raise Invalid("Idempotency-Key: expected 1-64 letters, digits, '_', '.', ':' or '-'")
+    return key

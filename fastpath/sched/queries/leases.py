@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import peewee as pw
+
 from fastpath.errors import Conflict, NotFound
 from fastpath.sched.models import Lease, Sut, SutClass, Usage, User
 from fastpath.sched.queries.base import atomic, bump, lock, log, transition
@@ -9,17 +11,23 @@ from fastpath.sched.queries.inventory import get_class, holders
 from fastpath.sched.states import Health, LeaseState
 
 
-def request_lease(user: User, sutclass: str, priority: int, now: float) -> Lease:
+def request_lease(user: User, sutclass: str, priority: int, now: float,
+                  key: str | None = None) -> tuple[Lease, bool]:
+    """A queued lease, and whether it is new (False: the same request was made before)."""
+    if key and (done := Lease.get_or_none((Lease.user == user.id) & (Lease.request_key == key))):
+        return done, False
     cls = get_class(sutclass)
     if not cls.enabled:
         raise Conflict(f"SUT class {sutclass!r} is disabled: it is no longer configured")
-    with atomic():
-        lease = Lease.create(
-            user=user.id, sutclass=cls.id, state=LeaseState.QUEUED, priority=priority, queued_at=now
-        )
-        log(user.name, "lease", lease.id, None, LeaseState.QUEUED, now)
-        bump()
-    return lease
+    try:
+        with atomic():
+            lease = Lease.create(user=user.id, sutclass=cls.id, state=LeaseState.QUEUED,
+                                 priority=priority, queued_at=now, request_key=key)
+            log(user.name, "lease", lease.id, None, LeaseState.QUEUED, now)
+            bump()
+    except pw.IntegrityError:  # the same request, at the same moment
+        return Lease.get((Lease.user == user.id) & (Lease.request_key == key)), False
+    return lease, True
 
 
 def get_lease(id: int) -> Lease:

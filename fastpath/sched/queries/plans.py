@@ -13,14 +13,28 @@ from fastpath.sched.queries.base import atomic, bump, log, transition
 from fastpath.sched.states import ACTIVE_PLAN, JobState, PlanState, plan_state
 
 
+def find_request(user: User, key: str | None) -> Plan | None:
+    """The plan an earlier request with this Idempotency-Key made, if any."""
+    if not key:
+        return None
+    return Plan.get_or_none((Plan.user == user.id) & (Plan.request_key == key))
+
+
 def create_plan(user: User, cls: SutClass, document: dict, jobs: Sequence[tuple[int, int]],
-                priority: int, publish: bool, now: float) -> Plan:
+                priority: int, publish: bool, now: float, key: str | None = None) -> Plan:
     """A plan and its jobs, (swprofile, session) in queue order, in one transaction."""
+    try:
+        return _create_plan(user, cls, document, jobs, priority, publish, now, key)
+    except pw.IntegrityError:  # the same request, at the same moment
+        return find_request(user, key)
+
+
+def _create_plan(user, cls, document, jobs, priority, publish, now, key) -> Plan:
     with atomic():
         plan = Plan.create(
             user=user.id, sutclass=cls.id, name=document.get("sut", {}).get("name"),
             state=PlanState.QUEUED, priority=priority, publish=publish, document=document,
-            total_jobs=len(jobs), queued_at=now,
+            total_jobs=len(jobs), queued_at=now, request_key=key,
         )
         rows = [dict(plan=plan.id, sutclass=cls.id, user=user.id, swprofile=p, session=s,
                      state=JobState.QUEUED, priority=priority, queued_at=now) for p, s in jobs]
