@@ -356,7 +356,7 @@ class JobRunner:
             "sut": {"name": ctx.sut.name, "fingerprint": fingerprint},
             "swprofile": {
                 "name": sw["name"], "kernel_name": p.get("kernel_name"),
-                "kernel_git_sha": sw.get("kernel_git_sha"),
+                "kernel_git_sha": sw.get("kernel_git_sha"), "kernel_digest": sw.get("kernel"),
                 "userspace": (fingerprint.get("SW") or {}).get("userspace_name"),
                 "cmdline": sw.get("cmdline") or [], "sysctl": sw.get("sysctl") or [],
                 "bootscript": sw.get("bootscript"),

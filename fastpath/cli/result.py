@@ -1,0 +1,220 @@
+"""`fastpath result list|show|merge`: what a resultstore holds, and what it says."""
+
+from __future__ import annotations
+
+import fnmatch
+
+import click
+
+from fastpath.cli.output import ExitStatus, emit_json, fail, json_option, reports_errors
+
+NONE = "<none>"
+FIELDS = {
+    "swprofile": [("ID", "id"), ("Kernel Name", "kernel_name"), ("Kernel Git SHA", "kernel_git_sha"),
+                  ("Userspace", "userspace"), ("cmdline", "cmdline"), ("sysctl", "sysctl"),
+                  ("bootscript", "bootscript")],
+    "sut": [("ID", "id"), ("Host Name", "host_name"), ("Architecture", "architecture"),
+            ("CPU Count", "cpu_count"), ("CPU Model", "cpu_model"), ("Product Name", "product_name")],
+    "benchmark": [("ID", "id"), ("Suite", "suite"), ("Name", "name"), ("Type", "type"),
+                  ("Image", "image"), ("Params", "params"), ("Params Hash", "params_hash")],
+}
+LEGEND = ("Changes are of the mean, relative to the first swprofile. better/worse: significant by "
+          "Welch's t-test (p < 0.05, two-sided); ~: not significant; ?: too few samples.")
+
+
+def box(headers: list[str] | None, rows: list[list[str]], right: set[int] = frozenset()) -> str:
+    """A table drawn with +, - and |, as Fastpath prints them."""
+    all_rows = ([headers] if headers else []) + rows
+    widths = [max(len(r[i]) for r in all_rows) for i in range(len(all_rows[0]))]
+    line = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+
+    def fmt(row):
+        cells = [c.rjust(w) if i in right else c.ljust(w)
+                 for i, (c, w) in enumerate(zip(row, widths, strict=True))]
+        return "| " + " | ".join(cells) + " |"
+
+    out = [line]
+    if headers:
+        out += [fmt(headers), line]
+    for row in rows:
+        out += [fmt(row), line] if not headers else [fmt(row)]
+    if headers:
+        out.append(line)
+    return "\n".join(out)
+
+
+@click.group()
+def result() -> None:
+    """List, analyse and merge resultstores (csv:///dir, sqlite:///file, mysql://...)."""
+
+
+@result.command("list")
+@click.argument("store")
+@click.option("--object", "kind", required=True, type=click.Choice(["sut", "swprofile", "benchmark"]),
+              help="Which objects to list.")
+@click.option("--id", "glob", help="Only objects whose ID matches this glob.")
+@json_option
+@reports_errors
+def list_(store: str, kind: str, glob: str | None, as_json: bool) -> None:
+    """List the SUTs, swprofiles or benchmarks in STORE with their metadata."""
+    from fastpath.results.store import open_store
+
+    s = open_store(store)
+    try:
+        rows = [r for r in s.rows(kind) if glob is None or fnmatch.fnmatchcase(r["id"], glob)]
+    finally:
+        s.close()
+    if glob is not None and not rows:
+        fail(f"no {kind} in {store} has an ID matching {glob!r}", ExitStatus.NOT_FOUND)
+    if as_json:
+        return emit_json({"status": "success", "objects": rows})
+    click.echo("\n".join(box(None, [[label, _text(r.get(key))] for label, key in FIELDS[kind]])
+                         for r in rows))
+
+
+def _text(value) -> str:
+    return NONE if value is None or value == "" else str(value)
+
+
+def _num(x: float | None) -> str:
+    return "-" if x is None else f"{x:.2f}"
+
+
+def _pct(x: float | None, mean: float) -> str:
+    return "-" if x is None or not mean else f"{(x - mean) / abs(mean) * 100:.2f}%"
+
+
+@result.command()
+@click.argument("store")
+@click.option("--swprofile", "swprofiles", multiple=True,
+              help="A swprofile ID (repeat it to compare several against the first).")
+@click.option("--benchmark", help="Only benchmarks whose suite/name matches this glob.")
+@click.option("--sut", help="Only results from SUTs whose ID matches this glob.")
+@click.option("--relative", is_flag=True,
+              help="Show min, confidence interval and max relative to the mean.")
+@json_option
+@reports_errors
+def show(store: str, swprofiles: tuple[str, ...], benchmark: str | None, sut: str | None,
+         relative: bool, as_json: bool) -> None:
+    """Statistics of the results in STORE, or a comparison of swprofiles."""
+    from fastpath.results import analysis
+    from fastpath.results.store import Filters, open_store
+
+    s = open_store(store)
+    try:
+        known = {r["id"] for r in s.rows("swprofile")}
+        for sw in swprofiles:
+            if sw not in known:
+                fail(f"no swprofile {sw!r} in {store}; known: {', '.join(sorted(known)) or 'none'}",
+                     ExitStatus.NOT_FOUND)
+        aggregates = s.aggregate(Filters(swprofiles, benchmark, sut))
+        benches = {r["id"]: r for r in s.rows("benchmark")}
+        classes = {(r["benchmark"], r["name"]): r for r in s.rows("resultclass")}
+    finally:
+        s.close()
+    if not aggregates:
+        fail(f"no results in {store} match", ExitStatus.NOT_FOUND)
+    labels = _bench_labels(benches)
+    rows = []
+    for a in sorted(aggregates, key=lambda a: (labels[a.benchmark], a.resultclass, a.swprofile)):
+        rc = classes.get((a.benchmark, a.resultclass), {})
+        rows.append({"benchmark": labels[a.benchmark], "benchmark_id": a.benchmark,
+                     "resultclass": a.resultclass, "unit": rc.get("unit"),
+                     "improvement": rc.get("improvement"), "swprofile": a.swprofile,
+                     "summary": analysis.summarise(a)})
+    if len(swprofiles) > 1:
+        _comparison(rows, list(swprofiles), as_json)
+    else:
+        _statistics(rows, relative, as_json)
+
+
+def _bench_labels(benches: dict[str, dict]) -> dict[str, str]:
+    names = [f"{b['suite']}/{b['name']}" for b in benches.values()]
+    return {id: (f"{b['suite']}/{b['name']}" if names.count(f"{b['suite']}/{b['name']}") == 1
+                 else f"{b['suite']}/{b['name']} {b['params']}") for id, b in benches.items()}
+
+
+def _class_label(row: dict) -> str:
+    return f"{row['resultclass']} ({row['unit']})" if row["unit"] else row["resultclass"]
+
+
+def _statistics(rows: list[dict], relative: bool, as_json: bool) -> None:
+    if as_json:
+        return emit_json({"status": "success", "statistics": [
+            {**{k: v for k, v in r.items() if k != "summary"}, **vars(r["summary"])} for r in rows]})
+    several = len({r["swprofile"] for r in rows}) > 1
+    headers = ["Benchmark", "Result Class", *(["Swprofile"] if several else []),
+               "min", "ci95min", "mean", "ci95max", "max", "cv", "count"]
+    table = []
+    for r in rows:
+        m = r["summary"]
+        if relative:
+            stats = [_pct(m.min, m.mean), _pct(m.ci95min, m.mean), _num(m.mean),
+                     _pct(m.ci95max, m.mean), _pct(m.max, m.mean)]
+        else:
+            stats = [_num(m.min), _num(m.ci95min), _num(m.mean), _num(m.ci95max), _num(m.max)]
+        cv = "-" if m.cv is None else f"{m.cv * 100:.2f}%"
+        table.append([r["benchmark"], _class_label(r), *([r["swprofile"]] if several else []),
+                      *stats, cv, str(m.count)])
+    first = 3 if several else 2
+    click.echo(box(headers, table, right=set(range(first, len(headers)))))
+
+
+def _comparison(rows: list[dict], swprofiles: list[str], as_json: bool) -> None:
+    from fastpath.results import analysis
+
+    groups: dict[tuple, dict] = {}
+    for r in rows:
+        groups.setdefault((r["benchmark"], _class_label(r), r["improvement"]), {})[r["swprofile"]] = r
+    table, doc = [], []
+    for (bench, label, improvement), by_sw in groups.items():
+        base = by_sw.get(swprofiles[0])
+        cells, entry = [], {"benchmark": bench, "resultclass": label, "changes": {}}
+        for i, sw in enumerate(swprofiles):
+            if sw not in by_sw:
+                cells.append("-")
+            elif i == 0:
+                cells.append(_num(base["summary"].mean))
+                entry["baseline"] = {"swprofile": sw, "mean": base["summary"].mean}
+            elif base is None:
+                cells.append(_num(by_sw[sw]["summary"].mean))
+            else:
+                change = analysis.compare(base["summary"], by_sw[sw]["summary"], improvement)
+                mark = {"better": "better", "worse": "worse", "same": "~", "?": "?"}[change.verdict]
+                pct = "-" if change.percent is None else f"{change.percent:+.2f}%"
+                cells.append(f"{pct} ({mark})")
+                entry["changes"][sw] = vars(change)
+        table.append([bench, label, *cells])
+        doc.append(entry)
+    if as_json:
+        return emit_json({"status": "success", "comparison": doc, "test": "welch",
+                          "alpha": analysis.ALPHA})
+    right = set(range(2, 2 + len(swprofiles)))
+    click.echo(box(["Benchmark", "Result Class", *swprofiles], table, right=right))
+    click.echo(LEGEND)
+
+
+@result.command()
+@click.argument("stores", nargs=-1, required=True, metavar="SRC... DST")
+@reports_errors
+def merge(stores: tuple[str, ...]) -> None:
+    """Copy everything from the SRC stores into DST (created if missing); sources are only read."""
+    from fastpath.results.store import open_store
+
+    if len(stores) < 2:
+        fail("give at least one source and the destination: fastpath result merge SRC... DST",
+             ExitStatus.USAGE)
+    *sources, target = stores
+    dst = open_store(target, create=True)
+    try:
+        total = 0
+        for url in sources:
+            src = open_store(url)
+            try:
+                total += dst.merge_from(src)
+            finally:
+                src.close()
+    finally:
+        dst.close()
+    click.echo(f"Merged {len(sources)} store(s) into {target}: {total} rows added.")
+

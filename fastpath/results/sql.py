@@ -1,0 +1,238 @@
+"""Resultstores in SQLite and MySQL/MariaDB, through plain DB-API connections.
+
+A publish is one transaction. Statistics are computed by the database in two
+passes (means, then squared deviations from them), which is exact enough and
+keeps memory flat however many results there are.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import unquote, urlsplit
+
+from fastpath.errors import Invalid, Unavailable
+from fastpath.results import schema
+from fastpath.results.store import Aggregate, Filters, ResultStore
+
+
+class SqlStore(ResultStore):
+    def __init__(self, url: str, *, create: bool = False) -> None:
+        self.url, self.depth = url, 0
+        parts = urlsplit(url)
+        if parts.scheme == "sqlite":
+            self._open_sqlite(parts, create)
+        else:
+            self._open_mysql(parts, create)
+        try:
+            self._check(create)
+        except BaseException:
+            self.conn.close()
+            raise
+
+    # --- connecting ----------------------------------------------------------------
+
+    def _open_sqlite(self, parts, create: bool) -> None:
+        path = unquote(parts.path)[1:] if parts.path.startswith("/") else ""
+        if parts.netloc or not path:
+            raise Invalid(f"resultstore URL {self.url!r}: use sqlite:///file.db")
+        if not create and not os.path.exists(path):
+            raise Invalid(f"no resultstore at {path}")
+        try:
+            self.conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.conn.execute("PRAGMA journal_mode=wal")
+        except sqlite3.Error as exc:
+            raise Invalid(f"cannot open the resultstore {path}: {exc}") from exc
+        self.mysql, self.ph, self.quote = False, "?", '"'
+
+    def _open_mysql(self, parts, create: bool) -> None:
+        import pymysql
+
+        name = unquote(parts.path.lstrip("/"))
+        if not name or not parts.hostname:
+            raise Invalid(f"resultstore URL {self._safe()!r}: use mysql://user:password@host:port/db")
+        args = dict(host=parts.hostname, port=parts.port or 3306, user=unquote(parts.username or ""),
+                    password=unquote(parts.password or ""), charset="utf8mb4", autocommit=True,
+                    connect_timeout=5)
+        try:
+            try:
+                self.conn = pymysql.connect(database=name, **args)
+            except pymysql.err.OperationalError as exc:
+                if exc.args[0] != 1049 or not create:  # 1049: unknown database
+                    raise
+                with pymysql.connect(**args) as admin, admin.cursor() as cur:
+                    cur.execute(f"CREATE DATABASE IF NOT EXISTS `{name}`")
+                self.conn = pymysql.connect(database=name, **args)
+        except pymysql.err.OperationalError as exc:
+            if exc.args[0] == 1049:
+                raise Invalid(f"no resultstore at {self._safe()}: the database does not exist") from exc
+            raise Unavailable(f"cannot reach the resultstore {self._safe()}: {exc.args[-1]}") from exc
+        self.mysql, self.ph, self.quote = True, "%s", "`"
+
+    def _safe(self) -> str:
+        parts = urlsplit(self.url)
+        return self.url.replace(f":{parts.password}@", ":***@") if parts.password else self.url
+
+    def q(self, name: str) -> str:
+        return f"{self.quote}{name}{self.quote}"
+
+    def _run(self, sql: str, args=(), many: bool = False):
+        cur = self.conn.cursor()
+        try:
+            (cur.executemany if many else cur.execute)(sql, args)
+        except Exception as exc:
+            if _unavailable(exc):
+                raise Unavailable(f"lost the resultstore {self._safe()}: {exc}") from exc
+            raise
+        return cur
+
+    # --- schema --------------------------------------------------------------------------
+
+    def _tables(self) -> set[str]:
+        if self.mysql:
+            return {r[0] for r in self._run("SHOW TABLES").fetchall()}
+        return {r[0] for r in self._run("SELECT name FROM sqlite_master WHERE type='table'").fetchall()}
+
+    def _check(self, create: bool) -> None:
+        tables = self._tables()
+        if "meta" in tables:
+            meta = {r["key"]: r["value"] for r in self._select("meta")}
+            if meta.get("format") != schema.MARK:
+                raise Invalid(f"{self._safe()} holds a table 'meta' that is not a Fastpath resultstore's")
+            if int(meta.get("version", 0)) > schema.VERSION:
+                raise Invalid(f"{self._safe()} is a resultstore of a newer version "
+                              f"({meta['version']} > {schema.VERSION}); upgrade fastpath")
+            return
+        if tables:
+            raise Invalid(f"{self._safe()} holds tables that are not a Fastpath resultstore: "
+                          f"{', '.join(sorted(tables)[:5])}")
+        if not create:
+            raise Invalid(f"{self._safe()} is empty: not a resultstore yet")
+        with self.transaction():
+            for table, columns in schema.TABLES.items():
+                cols = ", ".join(f"{self.q(c)} {self._type(table, c)}" for c in columns)
+                key = ", ".join(self.q(c) for c in schema.KEYS[table])
+                self._run(f"CREATE TABLE {self.q(table)} ({cols}, PRIMARY KEY ({key}))")
+            self._run(f"CREATE INDEX {self.q('result_group')} ON {self.q('result')} "
+                      f"({self.q('benchmark')}, {self.q('resultclass')}, {self.q('swprofile')})")
+            self.put("meta", [{"key": "format", "value": schema.MARK},
+                              {"key": "version", "value": str(schema.VERSION)}])
+
+    def _type(self, table: str, column: str) -> str:
+        kind = schema.column_type(table, column)
+        if kind == "int":
+            return "BIGINT"
+        if kind == "real":
+            return "DOUBLE"
+        if kind == "long":
+            return "LONGTEXT" if self.mysql else "TEXT"
+        return "VARCHAR(255)" if self.mysql else "TEXT"
+
+    # --- rows --------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self):
+        if self.depth == 0:
+            self._run("START TRANSACTION" if self.mysql else "BEGIN IMMEDIATE")
+        self.depth += 1
+        try:
+            yield
+        except BaseException:
+            self.depth -= 1
+            if self.depth == 0:
+                self.conn.rollback() if self.mysql else self._run("ROLLBACK")
+            raise
+        self.depth -= 1
+        if self.depth == 0:
+            self.conn.commit() if self.mysql else self._run("COMMIT")
+
+    def _select(self, table: str, where: str = "", args=()) -> list[dict]:
+        columns = schema.TABLES[table]
+        cur = self._run(f"SELECT {', '.join(self.q(c) for c in columns)} FROM {self.q(table)} {where}", args)
+        return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+
+    def rows(self, table: str) -> list[dict]:
+        return self._select(table)
+
+    def put(self, table: str, rows: list[dict]) -> int:
+        if not rows:
+            return 0
+        columns = schema.TABLES[table]
+        verb = "INSERT IGNORE" if self.mysql else "INSERT OR IGNORE"
+        sql = (f"{verb} INTO {self.q(table)} ({', '.join(self.q(c) for c in columns)}) "
+               f"VALUES ({', '.join([self.ph] * len(columns))})")
+        cur = self._run(sql, [tuple(r.get(c) for c in columns) for r in rows], many=True)
+        return max(cur.rowcount, 0)
+
+    def has_session(self, session_id: str) -> bool:
+        for table in ("result", "error"):
+            sql = f"SELECT 1 FROM {self.q(table)} WHERE {self.q('session_id')} = {self.ph} LIMIT 1"
+            if self._run(sql, (session_id,)).fetchone():
+                return True
+        return False
+
+    def put_session(self, session_id: str, results: list[dict], errors: list[dict]) -> int:
+        with self.transaction():
+            return self.put("result", results) + self.put("error", errors)
+
+    def sessions(self) -> Iterator[tuple[str, list[dict], list[dict]]]:
+        ids = set()
+        for table in ("result", "error"):
+            ids |= {r[0] for r in self._run(f"SELECT DISTINCT {self.q('session_id')} FROM {self.q(table)}")}
+        where = f"WHERE {self.q('session_id')} = {self.ph}"
+        for sid in sorted(ids):
+            yield sid, self._select("result", where, (sid,)), self._select("error", where, (sid,))
+
+    # --- analysis ------------------------------------------------------------------------------
+
+    def _matching(self, table: str, glob: str | None, label) -> list[str] | None:
+        if glob is None:
+            return None
+        return [r["id"] for r in self.rows(table) if fnmatch.fnmatchcase(label(r), glob)]
+
+    def aggregate(self, filters: Filters) -> list[Aggregate]:
+        q, chosen = self.q, []
+        for column, values in (
+            ("swprofile", list(filters.swprofiles) or None),
+            ("benchmark", self._matching("benchmark", filters.benchmark,
+                                         lambda r: f"{r['suite']}/{r['name']}")),
+            ("sut", self._matching("sut", filters.sut, lambda r: r["id"])),
+        ):
+            if values is not None:
+                if not values:
+                    return []
+                chosen.append((column, values))
+        args = [v for _, values in chosen for v in values]
+
+        def where(alias: str) -> str:
+            conds = [f"{alias}{q(c)} IN ({', '.join([self.ph] * len(v))})" for c, v in chosen]
+            return f"WHERE {' AND '.join(conds)}" if conds else ""
+
+        key = ("benchmark", "resultclass", "swprofile")
+        group = ", ".join(q(c) for c in key)
+        means = (f"SELECT {group}, COUNT(*) AS n, AVG({q('value')}) AS mean, MIN({q('value')}) AS lo, "
+                 f"MAX({q('value')}) AS hi FROM {q('result')} {where('')} GROUP BY {group}")
+        join = " AND ".join(f"r.{q(c)} = g.{q(c)}" for c in key)
+        outer = ", ".join(f"g.{q(c)}" for c in key)
+        deviation = f"(r.{q('value')} - g.mean)"
+        sql = (f"SELECT {outer}, g.n, g.mean, SUM({deviation} * {deviation}), g.lo, g.hi "
+               f"FROM ({means}) g JOIN {q('result')} r ON {join} {where('r.')} "
+               f"GROUP BY {outer}, g.n, g.mean, g.lo, g.hi")
+        out = []
+        for b, rc, sw, n, mean, m2, lo, hi in self._run(sql, args + args).fetchall():
+            out.append(Aggregate(b, rc, sw, int(n), float(mean), float(m2 or 0.0), float(lo), float(hi)))
+        return out
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def _unavailable(exc: Exception) -> bool:
+    try:
+        import pymysql
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, pymysql.err.OperationalError) and exc.args and exc.args[0] in (2003, 2006, 2013)
