@@ -68,10 +68,14 @@ class _Where:
 
 
 def _kind(value: Any) -> str:
+    """A short description of a wrong value, for error messages."""
     if value is None:
         return "nothing"
-    return {dict: "a mapping", list: "a list", str: f"{value[:40]!r}", bool: f"{value!r}"}.get(
-        type(value), f"{value!r}"[:40])
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value[:40] if isinstance(value, str) else value)[:60]
 
 
 def validate(doc: Any, *, source: str) -> dict:

@@ -91,13 +91,13 @@ def this_host() -> dict:
 class JobRunner:
     def __init__(self, controller, storage: Storage, *, publish_to: str | None,
                  clock: Callable[[], float] = time.time, power: Callable = subprocess.run,
-                 host: dict | None = None, poll_min: float = 1.0, poll_max: float = 30.0,
-                 unreachable_grace: float = 90.0, boot_poll: float = 2.0) -> None:
+                 host: dict | None = None) -> None:
         self.ctl, self.storage, self.publish_to = controller, storage, publish_to
         self.clock, self.power = clock, power
         self.host = host or this_host()
-        self.poll_min, self.poll_max = poll_min, poll_max
-        self.grace, self.boot_poll = unreachable_grace, boot_poll
+        t = controller.tuning
+        self.poll_min, self.poll_max = t.job_poll_min, t.job_poll_max
+        self.grace, self.boot_poll = t.unreachable_grace, t.boot_poll
         self.steps = {"connect": self.connect, "stage": self.stage, "boot": self.boot,
                       "wait_boot": self.wait_boot, "setup": self.setup, "prepare": self.prepare,
                       "run": self.poll, "collect": self.collect, "cleanup": self.cleanup}

@@ -8,7 +8,8 @@ import pytest
 
 from tests.e2e.scheduler import Scheduler
 
-FAST = "probe_interval=5,fresh=3,backoff_base=0.5,backoff_cap=2,ttl=5,renew=1"
+FAST = ("probe_interval=5,fresh=3,backoff_base=0.5,backoff_cap=2,ttl=5,renew=1,"
+        "job_poll_min=0.3,job_poll_max=1,boot_poll=0.3,unreachable_grace=4")
 
 
 @pytest.fixture

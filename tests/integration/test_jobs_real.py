@@ -24,17 +24,16 @@ from fastpath.sched.sutclasses import parse
 from tests.fakes import InlineExecutor
 from tests.integration.api_helpers import Api, submit
 
-TUNING = Tuning(probe_interval=60, fresh=5, backoff_base=0.5, backoff_cap=2, ttl=60)
+TUNING = Tuning(probe_interval=60, fresh=5, backoff_base=0.5, backoff_cap=2, ttl=60,
+                job_poll_min=0.2, job_poll_max=1.0, boot_poll=0.3, unreachable_grace=10)
 
 
 class Loop:
     """The controller's loop, run by the test until a condition holds."""
 
-    def __init__(self, storage: Storage, **runner) -> None:
-        opts = dict(poll_min=0.2, poll_max=1.0, boot_poll=0.3, unreachable_grace=10, **runner)
+    def __init__(self, storage: Storage) -> None:
         self.ctl = Controller(name="test", tuning=TUNING, executor=InlineExecutor(),
-                              extensions={"job": lambda c: JobRunner(c, storage, publish_to=None,
-                                                                     **opts)}.items())
+                              extensions={"job": lambda c: JobRunner(c, storage, publish_to=None)}.items())
 
     def until(self, predicate, timeout: float = 90.0, what: str = "condition"):
         deadline = time.monotonic() + timeout
