@@ -44,12 +44,12 @@ class Scheduler:
             argv += ["--resultstore", self.resultstore]
         return argv
 
-    def start(self, wait: bool = True) -> None:
+    def start(self, wait: bool = True, env: dict | None = None) -> None:
         self.starts += 1
         self.err_path = self.workdir / f"run-{self.starts}.err"
         with (self.workdir / f"run-{self.starts}.out").open("w") as out, self.err_path.open("w") as err:
             self.proc = subprocess.Popen(self.argv(), cwd=self.workdir, stdout=out, stderr=err,
-                                         start_new_session=True)
+                                         start_new_session=True, env={**os.environ, **(env or {})})
         if wait:
             self.wait_ready()
 
