@@ -126,6 +126,11 @@ class Job(BaseModel):
     assigned_at = pw.DoubleField(null=True)
     finished_at = pw.DoubleField(null=True)
 
+    class Meta:
+        # The controller's every pass asks for a class's queued or active jobs; without this,
+        # SQLite walks the class's index over every finished job too (bench/job_overhead.py).
+        indexes = ((("sutclass", "state"), False),)
+
 
 class Usage(BaseModel):
     """One interval during which a lease or a job held a SUT."""

@@ -1,0 +1,245 @@
+"""What a job costs the scheduler beyond its benchmark (issues 4 and 5).
+
+    .venv/bin/python bench/job_overhead.py [--quick] [--jobs N] [--parts a,b,c] [--tuning T]
+
+(a) Per-job overhead on one SUT: a plan of trivial jobs (busyloop with zero
+    work, 0 warmups, 1 repeat, one job after another on one SUT) run by a real
+    `fastpath sched run`; for each job, from its record and the event log:
+    assigned -> running (the connect step: connect, fingerprint, clear stale
+    runs), running -> finished (prepare, start, poll, collect, cleanup), and
+    the SUT's idle gap to the next job. Compared with a bare
+    `ssh -i KEY -p PORT user@host true` and a bare `podman run --rm` of the
+    same container on the same machine, in the same run.
+(b) Many trivial jobs over 20 SUTs (default 300 jobs, --jobs 1000 for the
+    issue's full figure; --quick 60): throughput, and the scheduler's own
+    overhead per job = (wall x SUTs - container time) / jobs, where container
+    time is jobs x the median bare `podman run` of (a).
+(c) One controller pass (`Controller.run_once()`, in-process, with the real
+    job and publish workers) with 0, 10,000 and 100,000 finished jobs in the
+    database (SQLite), 20 SUTs all busy with running jobs and 200 queued: the
+    pass's time and that of each query it makes.
+
+SUTs are testbed sshd's on 127.0.11.x, `boot: none`. FASTPATH_TUNING is the
+default unless --tuning is given (job_poll_min=1s is the first poll's delay).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from sched_lab import ROOT, Lab, bare_container, bare_ssh, med, pct  # noqa: E402
+
+ZERO = {"duration": 0, "sleep": 0}
+
+
+def part_a(tmp: Path, jobs: int, tuning: str | None) -> float:
+    print(f"(a) {jobs} trivial jobs one after another on 1 SUT (real scheduler, tuning: "
+          f"{tuning or 'default'})")
+    lab = Lab(tmp / "a", 1, prefix="jo", net="127.0.11", tuning=tuning)
+    try:
+        lab.wait_healthy()
+        ssh = bare_ssh(lab.bed, 10)
+        box = bare_container(lab.bed, 5, ZERO)
+        t0 = time.time()
+        plan = lab.submit("a", swprofiles=1, sessions=jobs, params=ZERO)
+        lab.wait_plan(plan, timeout=60 + jobs * 30)
+        wall = time.time() - t0
+        rows = lab.jobs(plan)
+    finally:
+        lab.close()
+    ok = [r for r in rows if r["state"] == "completed" and r["running"]]
+    connect = [r["running"] - r["assigned"] for r in ok]
+    rest = [r["finished"] - r["running"] for r in ok]
+    hold = [r["finished"] - r["assigned"] for r in ok]
+    gaps = [b["assigned"] - a["finished"] for a, b in zip(ok, ok[1:], strict=False)]
+    print(f"    jobs completed {len(ok)}/{len(rows)}, wall {wall:.1f}s "
+          f"({len(ok) / wall * 60:.1f} jobs/min on one SUT)")
+    print(f"    bare ssh true (new connection each)       median {med(ssh):.3f}s  p90 {pct(ssh, .9):.3f}s")
+    print(f"    bare podman run --rm busyloop (0 work)    median {med(box):.3f}s  p90 {pct(box, .9):.3f}s")
+    print(f"    job: assigned -> running (connect step)   median {med(connect):.3f}s  "
+          f"p90 {pct(connect, .9):.3f}s")
+    print(f"    job: running -> finished (prepare..cleanup) median {med(rest):.3f}s  "
+          f"p90 {pct(rest, .9):.3f}s")
+    print(f"    job: SUT held (assigned -> finished)      median {med(hold):.3f}s  "
+          f"p90 {pct(hold, .9):.3f}s")
+    print(f"    SUT idle between jobs (finished -> next assigned) median {med(gaps) * 1000:.0f}ms")
+    over = med(hold) - med(box)
+    print(f"    overhead per job = held - container = {over:.3f}s  "
+          f"= {over / med(ssh):.1f} x a bare ssh true, {med(hold) / med(box):.1f} x the container")
+    return med(box)
+
+
+def part_b(tmp: Path, jobs: int, tuning: str | None, box: float | None) -> None:
+    suts = 20
+    swprofiles = math.ceil(jobs / 100)
+    sessions = math.ceil(jobs / swprofiles)
+    jobs = swprofiles * sessions
+    print(f"\n(b) {jobs} trivial jobs ({swprofiles} swprofiles x {sessions} sessions) over {suts} SUTs")
+    lab = Lab(tmp / "b", suts, prefix="jm", net="127.0.11", tuning=tuning)
+    try:
+        lab.wait_healthy()
+        if box is None:
+            box = med(bare_container(lab.bed, 5, ZERO))
+        t0 = time.time()
+        plan = lab.submit("b", swprofiles=swprofiles, sessions=sessions, params=ZERO)
+        lab.wait_plan(plan, timeout=120 + jobs * 10)
+        wall = time.time() - t0
+        rows = lab.jobs(plan)
+    finally:
+        lab.close()
+    ok = [r for r in rows if r["state"] == "completed"]
+    first = min(r["assigned"] for r in ok)
+    last = max(r["finished"] for r in ok)
+    span = last - first
+    held = sum(r["finished"] - r["assigned"] for r in ok)
+    per_sut: dict[str, list] = {}
+    for r in ok:
+        per_sut.setdefault(r["sut"], []).append(r)
+    gaps = []
+    for js in per_sut.values():
+        js.sort(key=lambda r: r["assigned"])
+        gaps += [b["assigned"] - a["finished"] for a, b in zip(js, js[1:], strict=False)]
+    print(f"    completed {len(ok)}/{len(rows)}, retried {sum(r['attempts'] > 1 for r in rows)}; "
+          f"wall from submission {wall:.1f}s, first assignment -> last finish {span:.1f}s")
+    print(f"    throughput {len(ok) / span * 60:.1f} jobs/min ({len(ok) / span * 60 / suts:.1f} per SUT)")
+    print(f"    container time (jobs x bare podman run {box:.3f}s) {len(ok) * box:.1f}s; "
+          f"SUT-seconds {span * suts:.1f}s")
+    print(f"    scheduler overhead per job = (span x SUTs - container time) / jobs = "
+          f"{(span * suts - len(ok) * box) / len(ok):.3f}s")
+    print(f"    SUT held per job {held / len(ok):.3f}s; SUT idle between jobs median "
+          f"{med(gaps) * 1000:.0f}ms p90 {pct(gaps, .9) * 1000:.0f}ms")
+
+
+def part_c(tmp: Path, sizes: list[int], passes: int) -> None:
+    from fastpath.sched import queries
+    from fastpath.sched.controller import Controller, Tuning
+    from fastpath.sched.db import bind, db
+    from fastpath.sched.jobs import JobRunner
+    from fastpath.sched.models import Job, Plan, Sut, SutClass, User
+    from fastpath.sched.publisher import Publisher
+    from fastpath.sched.storage import Storage
+    from fastpath.sched.sutclasses import parse
+
+    print(f"\n(c) one controller pass, in-process, SQLite, with N finished jobs ({passes} passes each)")
+    bind(f"sqlite:///{tmp}/c.db")
+    db.connect(reuse_if_open=True)
+    now = time.time()
+    key = tmp / "unused_key"
+    key.write_text("never used: no SSH in this part\n")
+    doc = [{"sutclass": "demo", "type": "static", "params": {"boot": "none", "container_runtime": "podman",
+            "suts": [{"name": f"c-{i:02d}", "connection": {"method": "SSH", "params": {
+                "host": "127.0.11.250", "port": 9, "user": "nobody", "keyfile": str(key)}}}
+                for i in range(20)]}}]
+    import yaml
+
+    queries.sync_inventory(parse(yaml.safe_dump(doc), source="bench", base=tmp), now)
+    Sut.update(health="healthy", last_ok_at=now + 3600).execute()  # no probe during the bench
+    cls = SutClass.get(SutClass.name == "demo")
+    user = User.create(name="bench", capabilities="exec,query", token_hash="x" * 64, created_at=now)
+    plan_doc = {"sut": {"sutclass": "demo"}, "swprofiles": [{"name": "p"}], "benchmarks": []}
+
+    def plan(state: str, total: int) -> int:
+        return Plan.create(user=user.id, sutclass=cls.id, state=state, priority=5, publish=True,
+                           document=plan_doc, total_jobs=total, queued_at=now).id
+
+    suts = [s.id for s in Sut.select().order_by(Sut.id)]
+    active = plan("running", 220)
+    rows = [dict(plan=active, sutclass=cls.id, user=user.id, swprofile=0, session=i + 1,
+                 state="running", sut=suts[i], attempts=1, step="run", due_at=now + 86400,
+                 queued_at=now, assigned_at=now) for i in range(20)]
+    rows += [dict(plan=active, sutclass=cls.id, user=user.id, swprofile=0, session=21 + i,
+                  state="queued", queued_at=now) for i in range(200)]
+    Job.insert_many(rows).execute()
+
+    storage = Storage(tmp / "storage")
+    ctl = Controller(name="bench", tuning=Tuning(probe_interval=86400, fresh=86400), extensions={
+        "job": lambda c: JobRunner(c, storage, publish_to=f"sqlite:///{tmp}/results.db"),
+        "publish": lambda c: Publisher(c, storage, f"sqlite:///{tmp}/results.db")}.items())
+    assert ctl.lead()
+    have = 0
+    probes = {
+        "suts_to_probe": lambda t: queries.suts_to_probe(t, 86400),
+        "enabled_classes": lambda t: queries.enabled_classes(),
+        "free_suts": lambda t: queries.free_suts(cls.id, t, 5),
+        "demand": lambda t: queries.demand(cls.id),
+        "held_counts": lambda t: queries.held_counts(cls.id),
+        "jobs_due": lambda t: queries.jobs_due(t),
+        "publish_due": lambda t: queries.publish_due(t),
+    }
+    results = {}
+    print(f"    {'finished jobs':>13} {'pass median':>12} {'p95':>8}   " +
+          " ".join(f"{k:>15}" for k in probes))
+    for size in sizes:
+        while have < size:  # finished jobs in plans of 1,000, inserted in bulk
+            n = min(1000, size - have)
+            pid = plan("completed", n)
+            batch = [dict(plan=pid, sutclass=cls.id, user=user.id, swprofile=0, session=i + 1,
+                          state="completed", sut=suts[i % 20], attempts=1, step="done",
+                          due_at=now - 3600, publish="done", results=2, queued_at=now - 7200,
+                          assigned_at=now - 7000, finished_at=now - 6900) for i in range(n)]
+            with db.atomic():
+                for i in range(0, n, 500):
+                    Job.insert_many(batch[i:i + 500]).execute()
+            have += n
+        times = []
+        for _ in range(passes):
+            t = time.perf_counter()
+            ctl.run_once()
+            times.append(time.perf_counter() - t)
+        assert ctl.idle(), "the pass started work: the bench's world is not quiet"
+        each = {}
+        for name, fn in probes.items():
+            ts = []
+            for _ in range(max(5, passes // 4)):
+                t = time.perf_counter()
+                fn(time.time())
+                ts.append(time.perf_counter() - t)
+            each[name] = med(ts)
+        results[size] = med(times)
+        print(f"    {size:>13,} {med(times) * 1000:>10.2f}ms {pct(times, .95) * 1000:>6.2f}ms   " +
+              " ".join(f"{each[k] * 1000:>13.2f}ms" for k in probes), flush=True)
+    base = results[sizes[0]]
+    print("    ratio to the first: " + ", ".join(f"{s:,}: x{results[s] / base:.2f}" for s in sizes))
+    plans = {}
+    for name, sql in (("demand", 'SELECT id FROM job WHERE sutclass_id = ? AND state = ?'),
+                      ("jobs_due", 'SELECT id FROM job WHERE state IN (?, ?) AND due_at <= ?'),
+                      ("publish_due", 'SELECT id FROM job WHERE publish = ? AND due_at <= ?')):
+        args = {"demand": (cls.id, "queued"), "jobs_due": ("assigned", "running", now),
+                "publish_due": ("pending", now)}[name]
+        plans[name] = " | ".join(r[-1] for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, args))
+    for name, text in plans.items():
+        print(f"    plan of {name}: {text}")
+    ctl.shutdown()
+    db.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--jobs", type=int, help="jobs of part (b) (default 300; the issue's 1,000)")
+    parser.add_argument("--parts", default="a,b,c")
+    parser.add_argument("--tuning", help="FASTPATH_TUNING for the scheduler (default: its defaults)")
+    args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    box = None
+    with tempfile.TemporaryDirectory(prefix="fp-bench-jobs-") as tmp:
+        tmp = Path(tmp)
+        if "a" in parts:
+            box = part_a(tmp, 5 if args.quick else 20, args.tuning)
+        if "b" in parts:
+            part_b(tmp, args.jobs or (60 if args.quick else 300), args.tuning, box)
+        if "c" in parts:
+            part_c(tmp, [0, 1000, 10000] if args.quick else [0, 10_000, 100_000],
+                   10 if args.quick else 40)
+
+
+if __name__ == "__main__":
+    print(f"job_overhead, {ROOT}")
+    main()
