@@ -1,0 +1,119 @@
+"""podman for the container tests: a cached Debian base, the project's image, containers.
+
+No registry can be reached here, so the base image is made with debootstrap
+(the lab recipe) and kept in local storage under a tag that hashes the
+recipe: it is rebuilt only when the recipe changes. A missing podman or
+debootstrap raises, so the tests fail rather than skip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CERTS = "/etc/ssl/certs/ca-certificates.crt"
+BASE_RECIPE = ("debootstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates",
+               "bookworm")
+BASE_IMAGE = "localhost/fastpath-test-base:bookworm-" + hashlib.sha256(
+    " ".join(BASE_RECIPE).encode()).hexdigest()[:12]
+IMAGE = "localhost/fastpath-scheduler:test"
+# crun fails here on cgroups and RLIMIT_NOFILE; runc with cgroupfs works.
+CONTAINERS_CONF = """[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+"""
+
+
+class Podman:
+    """The podman command with the lab's configuration (CONTAINERS_CONF in `workdir`)."""
+
+    def __init__(self, workdir: Path) -> None:
+        if not shutil.which("podman"):
+            raise RuntimeError("podman is missing: install the Debian package podman (scripts/bootstrap)")
+        workdir.mkdir(parents=True, exist_ok=True)
+        conf = workdir / "containers.conf"
+        conf.write_text(CONTAINERS_CONF)
+        self.env = {**os.environ, "CONTAINERS_CONF": str(conf)}
+
+    def __call__(self, *args: str, check: bool = True, timeout: float = 120,
+                 **kw) -> subprocess.CompletedProcess:
+        proc = subprocess.run(["podman", *args], env=self.env, text=True, capture_output=True,
+                              timeout=timeout, **kw)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"podman {' '.join(args)} exited {proc.returncode}:\n"
+                                 f"{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
+        return proc
+
+    def exists(self, image: str) -> bool:
+        return self("image", "exists", image, check=False).returncode == 0
+
+    def image_id(self, image: str) -> str | None:
+        proc = self("image", "inspect", "--format", "{{.Id}}", image, check=False)
+        return proc.stdout.strip() if proc.returncode == 0 else None
+
+    def ensure_base(self) -> str:
+        """The lab recipe's Debian base with python3, built once and kept."""
+        if self.exists(BASE_IMAGE):
+            return BASE_IMAGE
+        if not shutil.which("debootstrap"):
+            raise RuntimeError("debootstrap is missing: install the Debian package debootstrap")
+        with tempfile.TemporaryDirectory(prefix="fp-rootfs-") as tmp:
+            root = Path(tmp) / "rootfs"
+            subprocess.run([*BASE_RECIPE, str(root)], check=True, capture_output=True, timeout=900)
+            tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+            self("import", "-", BASE_IMAGE, stdin=tar.stdout, timeout=300)
+            if tar.wait() != 0:
+                raise AssertionError("tar of the debootstrap rootfs failed")
+        return BASE_IMAGE
+
+    def build_project(self, base: str, tag: str = IMAGE) -> str:
+        """Build the repository's Dockerfile on `base`; replace the previous build of `tag`."""
+        before = self.image_id(tag)
+        # --format docker: the OCI format drops HEALTHCHECK; chroot isolation and the
+        # host's network and CA bundle let pip reach the package index from a RUN step.
+        self("build", "--isolation=chroot", "--network=host", "--format", "docker",
+             "-v", f"{CERTS}:{CERTS}:ro", "--build-arg", f"BASE={base}", "-t", tag, str(ROOT),
+             timeout=900)
+        after = self.image_id(tag)
+        if before and before != after:  # keep local storage from filling with old builds
+            self("rmi", before, check=False)
+        return tag
+
+    def inspect(self, what: str, name: str) -> dict:
+        [doc] = json.loads(self(what, "inspect", name).stdout)
+        return doc
+
+    def remove(self, *containers: str) -> None:
+        for name in containers:
+            self("rm", "--force", "--time", "0", name, check=False)
+
+    def logs(self, container: str) -> tuple[str, str]:
+        proc = self("logs", container, check=False)
+        return proc.stdout, proc.stderr
+
+
+def wait_healthz(url: str, alive=lambda: True, timeout: float = 90.0) -> None:
+    """Poll `url`/healthz until it answers 200; fail early when `alive()` turns false."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if not alive():
+            raise AssertionError(f"the scheduler stopped before {url} answered")
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError as exc:
+            last = exc
+        time.sleep(0.2)
+    raise AssertionError(f"{url}/healthz did not answer within {timeout}s: {last}")
