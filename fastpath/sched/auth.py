@@ -18,7 +18,9 @@ CAPABILITIES = ("admin", "exec", "lease", "query")
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(32)
+    """A fresh token. The prefix keeps it from ever starting with '-', which a shell command line
+    (`fastpath preference set ... TOKEN`) would take for an option, and lets secret scanners spot it."""
+    return "fpt_" + secrets.token_urlsafe(32)
 
 
 def hash_token(token: str) -> str:

@@ -74,3 +74,10 @@ def test_parse_states_names_the_bad_word():
 ])
 def test_plan_state_rolls_up_from_jobs(started, cancel, jobs, expected):
     assert plan_state(started, cancel, jobs) == expected
+
+
+def test_tokens_can_be_typed_as_a_command_line_argument():
+    # token_urlsafe alone starts with '-' one time in 64, and click then reads it as an option
+    for _ in range(500):
+        token = auth.new_token()
+        assert token[0].isalnum() and len(token) > 40
