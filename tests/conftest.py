@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -119,7 +120,9 @@ def testbed(tmp_path_factory):
     """Four real OpenSSH test SUTs with simulated boots, started once per session."""
     from fastpath.testbed import Testbed
 
-    bed = Testbed(tmp_path_factory.mktemp("testbed"), 4, prefix="sut", first_address="127.0.6.1",
+    # FASTPATH_TEST_NET lets two test runs share this machine, each on loopback addresses of its own
+    net = os.environ.get("FASTPATH_TEST_NET", "127.0.6")
+    bed = Testbed(tmp_path_factory.mktemp("testbed"), 4, prefix="sut", first_address=f"{net}.1",
                   first_port=2601, boot_delay=0.5)
     bed.start()
     try:

@@ -13,6 +13,7 @@ one (its namespace and their descendants) and starts a new sshd.
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -116,6 +117,7 @@ class TestSut:
         stub = self._file("stub")
         stub.write_text(f'#!/bin/sh\necho "$0 $*" >> {self.dir}/stub-calls.log\nexit 0\n')
         stub.chmod(0o755)
+        self._file("bashrc").write_text("# the test SUT's clean ~/.bashrc\n")
         if not self._file("orig_cmdline").exists():
             self._write("orig_cmdline", "BOOT_IMAGE=/vmlinuz-testbed root=/dev/testbed ro quiet")
             self._write("orig_osrelease", os.uname().release + "-testbed")
@@ -190,6 +192,7 @@ class TestSut:
     def _namespace_script(self, sshd: list[str]) -> str:
         """Set the namespace up, failing closed: sshd starts only if every step worked."""
         d = self.dir
+        home = pwd.getpwnam(self.user).pw_dir
         stubs = " ".join(DANGEROUS)
         names = " ".join(sorted({Path(c).name for c in DANGEROUS}))
         return f"""set -e
@@ -200,6 +203,9 @@ for m in /lib/modules /boot; do if [ -d $m ]; then mount -t tmpfs none $m; fi; d
 for c in {stubs}; do if [ -e $c ]; then mount --bind {d}/stub $c; fi; done
 mount -t tmpfs none /usr/local/sbin
 for n in {names}; do cp {d}/stub /usr/local/sbin/$n; done
+# a clean login shell, as on a fresh SUT: this machine's own ~/.bashrc may do slow work
+# (pyenv rehash waits a minute on a lock that a killed session left behind)
+if [ -f {home}/.bashrc ]; then mount --bind {d}/bashrc {home}/.bashrc; fi
 hostname {self.name}
 exec {' '.join(sshd)}
 """
