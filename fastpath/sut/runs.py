@@ -28,16 +28,19 @@ DRIVER = r"""#!/bin/sh
 # fastpath job driver: runs this job's benchmark containers one after the other.
 cd "$(dirname "$0")" || exit 1
 exec 9>driver.lock
-flock -n 9 || exit 0  # a driver is already running this job
+flock -n 9 || { echo "$(date +%s) $$: another driver runs this job"; exit 0; }
 echo $$ > driver.pid  # setsid made it a session leader: its pid is the session id
+echo "$(date +%s) $$: driver started"
 for run in runs/*; do
   [ -e "$run/exit" ] && continue
   if [ -e "$run/started" ]; then  # it started once already: never start it twice
+    echo "$(date +%s) $$: $run was interrupted; not starting it again"
     echo interrupted > "$run/exit.tmp" && mv "$run/exit.tmp" "$run/exit"
     continue
   fi
   name="fastpath-$(basename "$PWD")-$(basename "$run")"
   date +%s > "$run/started"
+  echo "$(date +%s) $$: starting $run"
   timeout -k 10 "$(cat "$run/timeout")" RUNTIME run --rm --name "$name" \
     -v "$PWD/$run/share:/fastpath-share" "$(cat "$run/image")" > "$run/output.log" 2>&1
   code=$?
@@ -135,6 +138,7 @@ def collect(remote: Remote, path: str, indexes: list[int], into: Path) -> None:
     """
 
     def fetch(sftp) -> None:
+        _copy(sftp, f"{path}/driver.log", into / "driver.log", CAPS["output.log"])
         for index in indexes:
             local = into / "runs" / f"{index:04d}"
             local.mkdir(parents=True, exist_ok=True)

@@ -10,6 +10,8 @@ import threading
 import time
 import uuid
 
+import pytest
+
 from fastpath import errors
 
 
@@ -117,3 +119,80 @@ def test_chaos_of_clients_and_kills(scheduler, wait_until, tmp_path):
     assert all(final[i][2] == "released" for i in made)  # every waiter was served, then released
     assert len(final) == len(made)  # and no retried request made a second lease
     assert usage_overlaps(tmp_path / "scheduler.db") == []
+
+
+POINTS = ["before-connect", "after-connect", "before-boot", "boot-recorded", "after-boot",
+          "before-wait_boot", "after-wait_boot", "before-prepare", "after-prepare", "before-run",
+          "after-run", "before-collect", "after-collect", "before-cleanup", "after-cleanup",
+          "before-publish", "after-publish"]
+
+
+def job_plan(tmp_path, sleep: float = 0.0):
+    import io
+    import tarfile
+
+    import yaml
+
+    (tmp_path / "Image").write_bytes(b"kernel")
+    with tarfile.open(tmp_path / "modules.tar.xz", "w:xz") as tar:
+        info = tarfile.TarInfo("lib/modules/6.19.0-crash/kernel/x.ko")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    doc = {"sut": {"sutclass": "demo"},
+           "swprofiles": [{"name": "crash", "kernel": "Image", "modules": "modules.tar.xz"}],
+           "benchmarks": [{"include": "testing/busyloop.yaml", "params": {"sleep": sleep}}],
+           "defaults": {"benchmark": {"warmups": 1, "repeats": 2, "sessions": 1}}}
+    (tmp_path / "plan.yaml").write_text(yaml.safe_dump(doc))
+    return tmp_path / "plan.yaml"
+
+
+def check_ran_once(s, tmp_path, store_url):
+    from fastpath.results.store import open_store
+
+    p = json.loads(s.cli("sched", "plan-list", "1", "--json").stdout)["plan"]
+    assert p["state"] == "completed" and p["publishing"] == "done", p
+    [job] = p["jobs"]
+    runs = tmp_path / "sched_storage" / "results" / "plan-1" / f"job-{job['id']}" / "runs"
+    starts = sorted(d.name for d in runs.iterdir())
+    assert starts == ["0000", "0001", "0002"]  # a warmup and two repeats
+    assert [(runs / d / "starts.log").read_text().count("started") for d in starts] == [1, 1, 1]
+    store = open_store(store_url)
+    [(sid, results, errors)] = list(store.sessions())  # published exactly once
+    store.close()
+    assert sid == job["session_id"] and len(results) == 4 and errors == []
+    assert usage_overlaps(tmp_path / "scheduler.db") == []
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_kill_9_at_every_recorded_step(point, scheduler, tmp_path, wait_until):
+    store = f"sqlite:///{tmp_path}/results.db"
+    s = scheduler(boot="power_cycle", count=1, resultstore=store)
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    s.start(env={"FASTPATH_FAILPOINTS": point, "FASTPATH_FAILPOINT_DIR": str(markers)})
+    s.login()
+    s.cli("sched", "plan-exec", str(job_plan(tmp_path)))
+    wait_until(lambda: (markers / point).exists(), timeout=90, what=f"the scheduler to reach {point}")
+    s.stop(signal.SIGKILL)
+    assert s.group_alive() == []
+    s.start()
+    wait_until(lambda: json.loads(s.cli("sched", "plan-list", "1", "--json").stdout)["plan"]
+               ["publishing"] == "done", timeout=120, what="the plan to complete after the restart")
+    check_ran_once(s, tmp_path, store)
+
+
+@pytest.mark.parametrize("down_for", [0.0, 6.0], ids=["re-attach", "finished-while-down"])
+def test_kill_9_while_a_long_benchmark_runs(down_for, scheduler, tmp_path, wait_until):
+    store = f"sqlite:///{tmp_path}/results.db"
+    s = scheduler(boot="power_cycle", count=1, resultstore=store)
+    s.start()
+    s.login()
+    s.cli("sched", "plan-exec", str(job_plan(tmp_path, sleep=1.5)))
+    wait_until(lambda: any(j["step"] == "run" for j in json.loads(
+        s.cli("sched", "plan-list", "1", "--json").stdout)["plan"]["jobs"]), what="the run")
+    s.stop(signal.SIGKILL)  # the benchmark goes on, on the SUT
+    time.sleep(down_for)
+    s.start()
+    wait_until(lambda: json.loads(s.cli("sched", "plan-list", "1", "--json").stdout)["plan"]
+               ["publishing"] == "done", timeout=120, what="the plan to complete")
+    check_ran_once(s, tmp_path, store)
