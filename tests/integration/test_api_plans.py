@@ -58,6 +58,7 @@ def test_the_guides_plan(api, files, tmp_path):
     assert r.status_code == 201, r.json
     plan = r.json["plan"]
     assert (plan["user"], plan["sutclass"], plan["priority"], plan["state"]) == ("alice", "demo", 8, "queued")
+    assert plan["publishing"] == "pending"  # its results are still to come
     assert plan["progress"] == {"completed": 0, "total": 3, "failed": 0, "cancelled": 0, "queued": 3,
                                 "running": 0, "results": 0, "errors": 0}
     stored = Plan.get_by_id(plan["id"]).document

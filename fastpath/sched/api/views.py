@@ -82,9 +82,10 @@ def lease_view(lease: Lease) -> dict:
 def plan_view(plan: Plan, counts: Counter | None = None, *, jobs: list[Job] | None = None) -> dict:
     if counts is None:
         counts = queries.job_counts([plan.id]).get(plan.id, Counter())
+    # "done" only once nothing more can come: jobs still to run will have results to publish
     if not plan.publish:
         publishing = "skipped"
-    elif counts.get("unpublished"):
+    elif counts.get("unpublished") or plan.state in ("queued", "running"):
         publishing = "pending"
     elif counts.get("completed"):
         publishing = "done"
