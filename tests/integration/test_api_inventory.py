@@ -29,10 +29,11 @@ def test_no_output_reveals_the_ssh_key(api, clock, tmp_path):
     declare(tmp_path, {"demo": 2}, clock())
     make_healthy(clock())
     api.user("bob", "lease,query")
-    api.post("/leases", {"sutclass": "demo"}, who="bob")
-    queries.grant_lease(1, Sut.get(Sut.name == "demo-01").id, clock())
+    # ids are not reset between tests on PostgreSQL and MariaDB: use the one given
+    lease = api.post("/leases", {"sutclass": "demo"}, who="bob").json["lease"]["id"]
+    queries.grant_lease(lease, Sut.get(Sut.name == "demo-01").id, clock())
     texts = [api.get("/sutclasses").text, api.get("/sutclasses/demo").text,
-             api.get("/leases", all_users="true").text, api.get("/leases/1").text]
+             api.get("/leases", all_users="true").text, api.get(f"/leases/{lease}").text]
     for text in texts:
         assert "keyfile" not in text and str(tmp_path / "key") not in text
 

@@ -12,15 +12,18 @@ from pathlib import Path
 
 import falcon
 
-from fastpath.sched.api import errors
+from fastpath.sched.api import errors, openapi
 from fastpath.sched.api.health import Health
 from fastpath.sched.api.leases import Leases
-from fastpath.sched.api.middleware import Authentication, Database
+from fastpath.sched.api.middleware import Authentication, Database, QueryParameters
 from fastpath.sched.api.openapi import OpenAPI
 from fastpath.sched.api.plans import Plans
 from fastpath.sched.api.sutclasses import SutClasses
 from fastpath.sched.api.users import Users
 from fastpath.sched.storage import Storage
+
+# Ids are 64-bit in every database; a larger number names no record (404), never a 500.
+ID = f"{{id:int(min=1,max={2**63 - 1})}}"
 
 
 def create_app(
@@ -30,7 +33,7 @@ def create_app(
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
 ) -> falcon.App:
-    app = falcon.App(middleware=[Database(), Authentication()])
+    app = falcon.App(middleware=[Database(), Authentication(), QueryParameters(openapi.document())])
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
     app.add_route("/healthz", Health())
@@ -41,11 +44,11 @@ def create_app(
     app.add_route("/sutclasses/{name}", sutclasses, suffix="item")
     leases = Leases(clock, sleep)
     app.add_route("/leases", leases)
-    app.add_route("/leases/{id:int(min=1)}", leases, suffix="item")
-    app.add_route("/leases/{id:int(min=1)}/release", leases, suffix="release")
+    app.add_route("/leases/" + ID, leases, suffix="item")
+    app.add_route("/leases/" + ID + "/release", leases, suffix="release")
     if storage is not None:
         plans = Plans(clock, Storage(storage), max_upload)
         app.add_route("/plans", plans)
-        app.add_route("/plans/{id:int(min=1)}", plans, suffix="item")
-        app.add_route("/plans/{id:int(min=1)}/cancel", plans, suffix="cancel")
+        app.add_route("/plans/" + ID, plans, suffix="item")
+        app.add_route("/plans/" + ID + "/cancel", plans, suffix="cancel")
     return app

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import falcon
 
-from fastpath.errors import Forbidden, Unauthorized
+from fastpath.errors import Forbidden, Invalid, Unauthorized
 from fastpath.sched import auth, queries
 from fastpath.sched.db import db
 
@@ -37,6 +38,30 @@ class Authentication:
         if user is None:
             raise Unauthorized("unknown token")
         req.context.user = user
+
+
+class QueryParameters:
+    """Unknown query parameters are refused (400), as unknown body fields are.
+
+    The known ones are those the OpenAPI document lists for the route, so the
+    document and the server cannot disagree about them.
+    """
+
+    def __init__(self, document: dict) -> None:
+        self.known = {
+            (path, method.upper()): {p["name"] for p in op.get("parameters", []) if p["in"] == "query"}
+            for path, ops in document["paths"].items() for method, op in ops.items()
+        }
+
+    def process_resource(self, req, resp, resource, params) -> None:
+        template = re.sub(r"{(\w+):[^}]*}", r"{\1}", req.uri_template or "")
+        known = self.known.get((template, req.method))
+        if known is None:  # a method the route does not serve: falcon answers 405
+            return
+        for name in req.params:
+            if name not in known:
+                raise Invalid(f"unknown query parameter {name[:64]!r}"
+                              + (f"; known: {', '.join(sorted(known))}" if known else ""))
 
 
 def needs(*capabilities: str) -> Callable:

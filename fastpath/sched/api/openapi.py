@@ -33,7 +33,8 @@ def _errors(*codes: int) -> dict:
 
 
 TIME = {"type": "string", "format": "date-time", "nullable": True}
-ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+ID = {"name": "id", "in": "path", "required": True,
+      "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}
 LIST_FILTERS = [
     {"name": "states", "in": "query", "schema": {"type": "string"},
      "description": "comma-separated states (repeatable); default: the active states"},
@@ -49,6 +50,8 @@ WINDOW = [
      "description": "end of the usage window (default: now)"},
 ]
 AUTH_ERRORS = (401, 403, 503)
+USER_NAME = "^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
+CAPABILITIES = "^(admin|exec|lease|query)(,(admin|exec|lease|query))*$"
 
 SCHEMAS = {
     "Error": {
@@ -110,7 +113,76 @@ SCHEMAS = {
         },
         "required": ["id", "user", "sutclass", "state", "priority"],
     },
+    "Job": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "swprofile": {"type": "string"},
+            "session": {"type": "integer", "description": "1-based session of its swprofile"},
+            "state": {"type": "string", "enum": ["queued", "assigned", "running", "completed",
+                                                 "failed", "cancelled"]},
+            "priority": {"type": "integer", "minimum": 0, "maximum": 10},
+            "sut": {"type": "string", "nullable": True},
+            "attempts": {"type": "integer"},
+            "step": {"type": "string", "nullable": True,
+                     "description": "the step in progress while assigned or running"},
+            "results": {"type": "integer"}, "errors": {"type": "integer"},
+            "last_error": {"type": "string", "nullable": True},
+            "publish": {"type": "string", "nullable": True, "enum": ["pending", "done", "skipped", None]},
+            "session_id": {"type": "string", "nullable": True},
+            "queued_at": TIME, "assigned_at": TIME, "finished_at": TIME,
+        },
+        "required": ["id", "swprofile", "session", "state", "attempts"],
+    },
+    "Plan": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"}, "name": {"type": "string", "nullable": True},
+            "user": {"type": "string"}, "sutclass": {"type": "string"},
+            "priority": {"type": "integer", "minimum": 0, "maximum": 10},
+            "state": {"type": "string",
+                      "enum": ["queued", "running", "completed", "failed", "cancelled"]},
+            "publish": {"type": "boolean"},
+            "publishing": {"type": "string", "nullable": True,
+                           "enum": ["pending", "done", "skipped", None],
+                           "description": "publishing to the resultstore: skipped (not asked), "
+                                          "pending (some jobs' results not yet published), done"},
+            "cancel_requested": {"type": "boolean"},
+            "progress": {"type": "object", "properties": {
+                k: {"type": "integer"} for k in ("completed", "total", "failed", "cancelled",
+                                                  "queued", "running", "results", "errors")},
+                "required": ["completed", "total"]},
+            "queued_at": TIME, "started_at": TIME, "completed_at": TIME,
+            "jobs": {"type": "array", "items": _ref("Job"),
+                     "description": "only when one plan is read, updated or cancelled"},
+        },
+        "required": ["id", "user", "sutclass", "priority", "state", "progress"],
+    },
 }
+
+PLAN_SUBMISSION = {
+    "type": "object", "additionalProperties": False,
+    "properties": {
+        "plan": {"type": "object", "description": "the plan document; `sut: {sutclass: NAME}`"},
+        "priority": {"type": "integer", "minimum": 0, "maximum": 10, "default": 5},
+        "publish": {"type": "boolean", "default": True},
+    },
+    "required": ["plan"],
+}
+PLAN_FORM = {
+    "type": "object",
+    "properties": {
+        "plan": {"type": "string", "description": "the plan document as JSON"},
+        "priority": {"type": "string", "example": "5"},
+        "publish": {"type": "string", "enum": ["true", "false"]},
+    },
+    "additionalProperties": {"type": "string", "format": "binary",
+                             "description": "one file part per path field of the plan, named by "
+                                            "the field, e.g. swprofiles[0].kernel"},
+    "required": ["plan"],
+}
+IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "required": False,
+               "schema": {"type": "string", "pattern": "^[A-Za-z0-9_.:-]{1,64}$"},
+               "description": "a retried request with the same key is done only once"}
 
 PATHS = {
     "/healthz": {"get": {
@@ -126,8 +198,9 @@ PATHS = {
             "summary": "Create a user and its token (admin)",
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "additionalProperties": False,
-                "properties": {"name": {"type": "string"},
-                               "capabilities": {"type": "string", "example": "exec,query"}},
+                "properties": {"name": {"type": "string", "pattern": USER_NAME},
+                               "capabilities": {"type": "string", "pattern": CAPABILITIES,
+                                                "example": "exec,query"}},
                 "required": ["name", "capabilities"]}}}},
             "responses": {"201": _ok({"user_id": {"type": "integer"}, "token": {"type": "string"}},
                                      ["user_id", "token"], "created"),
@@ -149,12 +222,15 @@ PATHS = {
     "/leases": {
         "post": {
             "summary": "Ask for a SUT of a class (lease)",
+            "parameters": [IDEMPOTENCY],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "additionalProperties": False,
                 "properties": {"sutclass": {"type": "string"},
                                "priority": {"type": "integer", "minimum": 0, "maximum": 10}},
                 "required": ["sutclass"]}}}},
             "responses": {"201": _ok({"lease": _ref("Lease")}, ["lease"], "queued"),
+                          "200": _ok({"lease": _ref("Lease")}, ["lease"],
+                                     "a retry of a request already done (same Idempotency-Key)"),
                           **_errors(400, 404, 409, 413, *AUTH_ERRORS)}},
         "get": {"summary": "List leases (query or lease)", "parameters": LIST_FILTERS,
                 "responses": {"200": _ok({"leases": {"type": "array", "items": _ref("Lease")}},
@@ -166,6 +242,40 @@ PATHS = {
                             "schema": {"type": "number", "minimum": 0, "maximum": 60}}],
         "responses": {"200": _ok({"lease": _ref("Lease")}, ["lease"]),
                       **_errors(400, 404, *AUTH_ERRORS)}}},
+    "/plans": {
+        "post": {
+            "summary": "Submit a plan (exec): JSON, or multipart with its files",
+            "parameters": [IDEMPOTENCY],
+            "requestBody": {"required": True, "content": {
+                "application/json": {"schema": PLAN_SUBMISSION},
+                "multipart/form-data": {"schema": PLAN_FORM}}},
+            "responses": {"201": _ok({"plan": _ref("Plan")}, ["plan"], "queued"),
+                          "200": _ok({"plan": _ref("Plan")}, ["plan"],
+                                     "a retry of a request already done (same Idempotency-Key)"),
+                          **_errors(400, 404, 409, 413, *AUTH_ERRORS)}},
+        "get": {"summary": "List plans (query)", "parameters": LIST_FILTERS,
+                "responses": {"200": _ok({"plans": {"type": "array", "items": _ref("Plan")}},
+                                         ["plans"]), **_errors(400, *AUTH_ERRORS)}},
+    },
+    "/plans/{id}": {
+        "get": {"summary": "One plan with its jobs (query)", "parameters": [ID],
+                "responses": {"200": _ok({"plan": _ref("Plan")}, ["plan"]),
+                              **_errors(404, *AUTH_ERRORS)}},
+        "patch": {
+            "summary": "Change the priority of a plan's queued jobs (owner or admin)",
+            "parameters": [ID],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "additionalProperties": False,
+                "properties": {"priority": {"type": "integer", "minimum": 0, "maximum": 10}},
+                "required": ["priority"]}}}},
+            "responses": {"200": _ok({"plan": _ref("Plan")}, ["plan"]),
+                          **_errors(400, 404, 409, 413, *AUTH_ERRORS)}},
+    },
+    "/plans/{id}/cancel": {"post": {
+        "summary": "Cancel a plan: queued jobs at once, running jobs finish (owner or admin)",
+        "parameters": [ID],
+        "responses": {"200": _ok({"plan": _ref("Plan")}, ["plan"]),
+                      **_errors(404, 409, *AUTH_ERRORS)}}},
     "/leases/{id}/release": {"post": {
         "summary": "Release an acquired lease or cancel a queued one (owner or admin)",
         "parameters": [ID],
@@ -192,3 +302,4 @@ class OpenAPI:
 
     def on_get(self, req, resp) -> None:
         resp.media = document()
+

@@ -1,0 +1,109 @@
+"""The OpenAPI document against the running scheduler, checked by schemathesis.
+
+A real `fastpath sched run` over real SSH test SUTs; schemathesis generates
+requests (valid and invalid) for every operation of /openapi.json, sends them
+with an admin token, and validates every response: no 500, a status the
+document lists, a body that matches its schema, headers, and rejection of
+invalid input. Bounded: a few dozen examples per operation, and the lease
+long-poll's `wait` is capped so that no example waits long.
+
+Not checked: that every schema-valid request is accepted. The document gives
+the shapes; the server also judges meaning (a plan's contents, a user or SUT
+class that must exist, a time window that must not be empty) and answers 400
+or 404 with a message that names the field.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import urllib.request
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from fastpath.sched.api.openapi import document
+from tests.e2e.conftest import FAST
+from tests.e2e.scheduler import Scheduler
+
+MAX_WAIT = 0.3  # seconds a generated `wait` may make one example long-poll
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory, testbed):
+    """A running scheduler whose `demo` class holds two real test SUTs, and its admin token."""
+    workdir = tmp_path_factory.mktemp("openapi")
+    testbed.write_sutclasses(workdir / "sutclasses.yaml", "demo", boot="none",
+                             suts=testbed.suts[:2], boot_timeout="20s")
+    s = Scheduler(workdir)
+    s.start(env={"FASTPATH_TUNING": FAST})
+    try:
+        yield s, s.admin_token()
+    finally:
+        s.stop(signal.SIGKILL)
+
+
+# The document as the code builds it; the test below checks the server serves exactly this.
+# (Loaded eagerly: schemathesis' lazy fixture loader does not work with pytest 9.)
+schema = schemathesis.openapi.from_dict(document())
+
+
+def _cap_wait(case) -> None:
+    """Keep the long-poll short: `wait` up to 60 s is valid, but would make the run crawl."""
+    query = case.query or {}
+    if "wait" in query:
+        try:
+            too_long = float(query["wait"]) > MAX_WAIT
+        except (TypeError, ValueError):
+            too_long = False
+        if too_long:
+            query["wait"] = MAX_WAIT
+
+
+@schema.parametrize()
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+def test_every_response_matches_the_document(case, api):
+    s, token = api
+    _cap_wait(case)
+    case.call_and_validate(base_url=s.url, headers={"Authorization": f"Bearer {token}"}, timeout=30,
+                           excluded_checks=[positive_data_acceptance])
+
+
+def test_the_server_serves_the_document(api):
+    s, _ = api
+    with urllib.request.urlopen(s.url + "/openapi.json") as r:
+        assert json.load(r) == json.loads(json.dumps(document()))
+
+
+def test_the_document_covers_every_route(api):
+    """Every route the app serves is in the document (so the check above reaches all of them)."""
+    from fastpath.sched.api import create_app
+
+    s, _ = api
+    with urllib.request.urlopen(s.url + "/openapi.json") as r:
+        documented = {(path, method.upper()) for path, ops in json.load(r)["paths"].items()
+                      for method in ops}
+    app = create_app(storage=s.workdir / "unused")
+    served = set()
+    for node in _routes(app._router._roots):
+        path = re.sub(r"{id:[^}]*}", "{id}", node.uri_template)
+        for method in ("GET", "POST", "PATCH", "PUT", "DELETE"):
+            if _responder(node, method):
+                served.add((path, method))
+    assert served == documented
+
+
+def _routes(nodes):
+    for node in nodes:
+        if node.resource is not None:
+            yield node
+        yield from _routes(node.children)
+
+
+def _responder(node, method: str) -> bool:
+    fn = node.method_map.get(method)
+    return fn is not None and getattr(fn, "__name__", "") != "method_not_allowed"
