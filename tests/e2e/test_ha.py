@@ -1,0 +1,151 @@
+"""Two controllers as two OS processes on one PostgreSQL database (DESIGN §2: one active controller).
+
+A split deployment: one `fastpath sched api` and two `fastpath sched controller`
+processes. Only the leader acts; when it dies, the standby takes over once
+the lead expires; a leader that was frozen past its lead (SIGSTOP, as a long
+GC pause or a stalled VM would) steps down when it wakes and writes nothing.
+No SUT is ever held twice.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from tests.databases import scratch_database
+from tests.e2e.scheduler import FASTPATH, TOKEN, free_port
+
+TTL = 3.0
+TUNING = (f"ttl={TTL},renew=0.5,standby=0.2,probe_interval=5,fresh=3,backoff_base=0.5,"
+          "backoff_cap=2")
+
+
+class Process:
+    """One `fastpath sched VERB` in its own process group, its output in files."""
+
+    def __init__(self, workdir, name: str, argv: list[str]) -> None:
+        self.out = workdir / f"{name}.out"
+        self.err = workdir / f"{name}.err"
+        with self.out.open("w") as out, self.err.open("w") as err:
+            self.proc = subprocess.Popen(argv, stdout=out, stderr=err, start_new_session=True,
+                                         env={**os.environ, "FASTPATH_TUNING": TUNING})
+        self.holder = f"{os.uname().nodename}:{self.proc.pid}"
+
+    def log(self) -> str:
+        return self.out.read_text() + self.err.read_text()
+
+    def signal(self, sig: int) -> None:
+        os.killpg(self.proc.pid, sig)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.signal(signal.SIGCONT)
+            self.signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+
+@pytest.fixture
+def pg_url(tmp_path):
+    with scratch_database("postgresql", str(tmp_path)) as url:
+        yield url
+
+
+def sql(url: str, query: str) -> list[tuple]:
+    import psycopg2
+
+    with psycopg2.connect(url.replace("postgresql://", "postgres://", 1)) as conn, conn.cursor() as cur:
+        cur.execute(query)
+        return cur.fetchall()
+
+
+def overlaps(url: str) -> list:
+    rows = sql(url, "SELECT sut_id, started_at, COALESCE(ended_at, 1e18) FROM usage"
+                    " ORDER BY sut_id, started_at")
+    return [(a, b) for a, b in zip(rows, rows[1:], strict=False) if a[0] == b[0] and b[1] < a[2]]
+
+
+def test_one_active_controller_and_takeover(pg_url, suts, tmp_path, wait_until):
+    suts.write_sutclasses(tmp_path / "sutclasses.yaml", "demo", boot="none", suts=suts.suts[:2])
+    common = ["--database", pg_url, "--storage", str(tmp_path / "storage")]
+    controller = [*FASTPATH, "sched", "controller", *common,
+                  "--sutclasses", str(tmp_path / "sutclasses.yaml")]
+    procs: list[Process] = []
+
+    def start(name: str, argv: list[str]) -> Process:
+        procs.append(Process(tmp_path, name, argv))
+        return procs[-1]
+
+    try:
+        a = start("controller-a", controller)
+        token = wait_until(lambda: TOKEN.findall(a.log()), timeout=60, what="the admin token")[0]
+        b = start("controller-b", controller)
+        port = free_port()
+        start("api", [*FASTPATH, "sched", "api", *common, "--host", "127.0.0.1", "--port", str(port)])
+
+        from fastpath.cli.client import Client
+
+        client = Client(f"http://127.0.0.1:{port}", token)
+        wait_until(lambda: _answers(client), timeout=60, what="the API")
+
+        def holder() -> str | None:
+            rows = sql(pg_url, "SELECT holder FROM leader")
+            return rows[0][0] if rows else None
+
+        first = wait_until(holder, what="a leader")
+        active, standby = (a, b) if first == a.holder else (b, a)
+        assert first == active.holder
+        # both are up and stay up, but only one ever said it leads, and no token was printed twice
+        assert "now the active controller" in active.log()
+        assert "now the active controller" not in standby.log()
+        assert TOKEN.findall(b.log()) == [] and active.proc.poll() is None and standby.proc.poll() is None
+
+        def lease(id: int) -> dict:
+            return client.get(f"/leases/{id}")["lease"]
+
+        ids = [client.post("/leases", body={"sutclass": "demo"})["lease"]["id"] for _ in range(3)]
+        wait_until(lambda: [lease(i)["state"] for i in ids] == ["acquired", "acquired", "queued"],
+                   what="two leases acquired, one waiting")
+
+        # the leader dies; the waiter is served by the standby once the lead has expired
+        active.signal(signal.SIGKILL)
+        client.post(f"/leases/{ids[0]}/release")
+        wait_until(lambda: holder() == standby.holder, timeout=TTL + 30, what="the standby to take over")
+        wait_until(lambda: lease(ids[2])["state"] == "acquired", what="the waiter to be served")
+        assert "now the active controller" in standby.log()
+
+        # a fresh standby; then the leader freezes past its lead and wakes up again
+        c = start("controller-c", controller)
+        standby.signal(signal.SIGSTOP)
+        wait_until(lambda: holder() == c.holder, timeout=TTL + 30, what="controller c to take over")
+        client.post(f"/leases/{ids[1]}/release")
+        late = client.post("/leases", body={"sutclass": "demo"})["lease"]["id"]
+        wait_until(lambda: lease(late)["state"] == "acquired", what="c to serve a new waiter")
+        standby.signal(signal.SIGCONT)
+        wait_until(lambda: re.search(r"lost the lead|controller pass failed", standby.log()),
+                   timeout=30, what="the woken controller to notice it no longer leads")
+        assert holder() == c.holder
+        for i in (ids[2], late):
+            client.post(f"/leases/{i}/release")
+        states = [lease(i)["state"] for i in [*ids, late]]
+        assert states == ["released"] * 4
+        assert overlaps(pg_url) == []
+    finally:
+        for p in procs:
+            p.stop()
+
+
+def _answers(client) -> bool:
+    try:
+        client.get("/healthz")
+        return True
+    except Exception:  # noqa: BLE001 (not up yet)
+        return False
+
+
+if __name__ == "__main__":
+    sys.exit(pytest.main([__file__, "-q"]))
