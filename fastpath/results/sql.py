@@ -1,8 +1,9 @@
 """Resultstores in SQLite and MySQL/MariaDB, through plain DB-API connections.
 
-A publish is one transaction. Statistics are computed by the database in two
-passes (means, then squared deviations from them), which is exact enough and
-keeps memory flat however many results there are.
+A publish is one transaction. Statistics are computed by the database, which
+keeps memory flat however many results there are: SQLite in two passes
+(means, then squared deviations from them), MariaDB in one (its VAR_SAMP is
+a stable recurrence).
 """
 
 from __future__ import annotations
@@ -212,6 +213,8 @@ class SqlStore(ResultStore):
             return f"WHERE {' AND '.join(conds)}" if conds else ""
 
         key = ("benchmark", "resultclass", "swprofile")
+        if self.mysql:
+            return self._aggregate_mysql(key, where(""), args)
         group = ", ".join(q(c) for c in key)
         means = (f"SELECT {group}, COUNT(*) AS n, AVG({q('value')}) AS mean, MIN({q('value')}) AS lo, "
                  f"MAX({q('value')}) AS hi FROM {q('result')} {where('')} GROUP BY {group}")
@@ -225,6 +228,19 @@ class SqlStore(ResultStore):
         for b, rc, sw, n, mean, m2, lo, hi in self._run(sql, args + args).fetchall():
             out.append(Aggregate(b, rc, sw, int(n), float(mean), float(m2 or 0.0), float(lo), float(hi)))
         return out
+
+    def _aggregate_mysql(self, key: tuple[str, ...], where: str, args: list) -> list[Aggregate]:
+        """One pass: MariaDB's VAR_SAMP is Welford's stable recurrence. Grouped by a digest of the
+        key, because grouping by three VARCHAR(255) columns makes MariaDB sort every row on disk
+        (24 s instead of 3.5 s for 1,000,000 results, bench/result_show.py)."""
+        q = self.q
+        cols = ", ".join(f"MIN({q(c)})" for c in key)
+        digest = f"MD5(CONCAT_WS(CHAR(0), {', '.join(q(c) for c in key)}))"
+        sql = (f"SELECT {cols}, COUNT(*), AVG({q('value')}), VAR_SAMP({q('value')}), "
+               f"MIN({q('value')}), MAX({q('value')}) FROM {q('result')} {where} GROUP BY {digest}")
+        return [Aggregate(b, rc, sw, int(n), float(mean), float(var or 0.0) * (int(n) - 1),
+                          float(lo), float(hi))
+                for b, rc, sw, n, mean, var, lo, hi in self._run(sql, args).fetchall()]
 
     def close(self) -> None:
         self.conn.close()
