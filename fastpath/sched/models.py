@@ -81,7 +81,10 @@ class Lease(BaseModel):
     request_key = pw.CharField(max_length=64, null=True)  # the client's Idempotency-Key
 
     class Meta:
-        indexes = ((("user", "request_key"), True),)
+        # (sutclass, state): every controller pass asks for a class's acquired and queued
+        # leases; without it SQLite walks the class's index over every ended lease too
+        # (bench/controller_pass.py).
+        indexes = ((("user", "request_key"), True), (("sutclass", "state"), False))
 
 
 class Plan(BaseModel):
