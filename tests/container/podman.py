@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -25,6 +27,7 @@ BASE_RECIPE = ("debootstrap", "--variant=minbase", "--include=python3,python3-ve
 BASE_IMAGE = "localhost/fastpath-test-base:bookworm-" + hashlib.sha256(
     " ".join(BASE_RECIPE).encode()).hexdigest()[:12]
 IMAGE = "localhost/fastpath-scheduler:test"
+TOKEN = re.compile(r"^Created default admin user 'admin' with token: (\S+)$", re.M)
 # crun fails here on cgroups and RLIMIT_NOFILE; runc with cgroupfs works.
 CONTAINERS_CONF = """[containers]
 default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
@@ -117,3 +120,9 @@ def wait_healthz(url: str, alive=lambda: True, timeout: float = 90.0) -> None:
             last = exc
         time.sleep(0.2)
     raise AssertionError(f"{url}/healthz did not answer within {timeout}s: {last}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import uuid
@@ -21,17 +20,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.container.podman import Podman, wait_healthz
+from tests.container.podman import TOKEN, Podman, free_port, wait_healthz
 
 NET = os.environ.get("FASTPATH_TEST_NET", "127.0.6")
-TOKEN = re.compile(r"^Created default admin user 'admin' with token: (\S+)$", re.M)
 STATE = "/var/lib/fastpath"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def sutclasses_file(path: Path) -> Path:
