@@ -2,9 +2,10 @@
 
 Host keys are trusted on first use and pinned by the caller (the scheduler
 keeps them in its database): a connection offered a different key than the
-pinned one fails with `HostKeyChanged` before any command runs. Transient
-transport errors are retried for a few seconds with tenacity; anything longer
-is the controller's business.
+pinned one fails with `HostKeyChanged` before any command runs. Commands a
+person runs (`fastpath sut fingerprint`) check an OpenSSH known_hosts file
+instead (`KnownHosts`). Transient transport errors are retried for a few
+seconds with tenacity; anything longer is the controller's business.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import paramiko
 import tenacity
 
-from fastpath.errors import TemporaryError
+from fastpath.errors import Invalid, TemporaryError
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +42,10 @@ class HostKeyChanged(SshError):
     """The SUT offered a host key other than the one pinned on first contact."""
 
 
+class UnknownHost(SshError):
+    """The host is not in the known_hosts file and new keys are not accepted."""
+
+
 class CommandFailed(SshError):
     """A command on the SUT failed."""
 
@@ -55,6 +60,20 @@ class Target:
     user: str | None = None
     keyfile: str | None = None
     host_key: str | None = None
+
+
+@dataclass(frozen=True)
+class KnownHosts:
+    """An OpenSSH known_hosts file to check host keys against, instead of a pinned key.
+
+    An unknown host is refused unless `accept_new`, which appends its key to
+    the file (OpenSSH's `StrictHostKeyChecking=accept-new`). The file is only
+    ever appended to: paramiko's own saving would rewrite it and drop the
+    lines it cannot parse (@cert-authority, FIDO keys).
+    """
+
+    path: Path
+    accept_new: bool = False
 
 
 @dataclass(frozen=True)
@@ -84,6 +103,28 @@ class _Pin(paramiko.MissingHostKeyPolicy):
             raise paramiko.BadHostKeyException(hostname, key, _parse(self.pinned))
 
 
+class _KnownHostsPolicy(paramiko.MissingHostKeyPolicy):
+    """Called by paramiko only for a host with no key at all in the file."""
+
+    def __init__(self, known: KnownHosts) -> None:
+        self.known, self.added = known, False
+
+    def missing_host_key(self, client, hostname, key) -> None:
+        offered = f"{key.get_name()} {key.fingerprint}"
+        if not self.known.accept_new:
+            raise UnknownHost(f"{hostname} is not in {self.known.path} (it offers {offered}); check "
+                              "the fingerprint, then run again with --accept-new to trust and record it")
+        self.known.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with open(self.known.path, "a") as f:
+            f.write(paramiko.hostkeys.HostKeyEntry([hostname], key).to_line())
+        self.added = True
+
+
+def _host_name(target: Target) -> str:
+    """The host's name in known_hosts files, as OpenSSH and paramiko write it."""
+    return target.host if target.port == 22 else f"[{target.host}]:{target.port}"
+
+
 def _parse(text: str) -> paramiko.PKey:
     kind, b64 = text.split(" ", 1)
     return paramiko.PKey.from_type_string(kind, base64.b64decode(b64))
@@ -95,11 +136,19 @@ class Remote:
     def __init__(self, target: Target, client: paramiko.SSHClient) -> None:
         self.target, self.client = target, client
         self.host_key = key_text(client.get_transport().get_remote_server_key())
+        self.host_key_added = False  # this connection recorded the key in a known_hosts file
 
     @classmethod
     def connect(cls, target: Target, *, timeout: float = 10.0, attempts: int = 3,
-                sleep: Callable[[float], None] = time.sleep) -> Remote:
-        """Connect and log in, retrying transient failures for a few seconds."""
+                sleep: Callable[[float], None] = time.sleep, known_hosts: KnownHosts | None = None,
+                default_keys: bool = False) -> Remote:
+        """Connect and log in, retrying transient failures for a few seconds.
+
+        `known_hosts` checks the host key against that file instead of
+        `target.host_key`; `default_keys` also tries the SSH agent and
+        ~/.ssh/id_* (for a person's own login; the scheduler uses only the
+        SUT's keyfile).
+        """
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(attempts),
             wait=tenacity.wait_exponential(multiplier=0.3, max=2.0),
@@ -108,24 +157,45 @@ class Remote:
             reraise=True,
             before_sleep=tenacity.before_sleep_log(log, logging.DEBUG),
         )
-        return retrying(cls._connect_once, target, timeout)
+        return retrying(cls._connect_once, target, timeout, known_hosts, default_keys)
 
     @classmethod
-    def _connect_once(cls, target: Target, timeout: float) -> Remote:
+    def _connect_once(cls, target: Target, timeout: float, known_hosts: KnownHosts | None = None,
+                      default_keys: bool = False) -> Remote:
         client = paramiko.SSHClient()
-        if target.host_key:
-            name = target.host if target.port == 22 else f"[{target.host}]:{target.port}"
-            pinned = _parse(target.host_key)
-            client.get_host_keys().add(name, pinned.get_name(), pinned)
-        client.set_missing_host_key_policy(_Pin(target.host_key))
+        policy: paramiko.MissingHostKeyPolicy
+        if known_hosts is not None:
+            policy = _KnownHostsPolicy(known_hosts)
+            if known_hosts.path.exists():
+                try:  # as system keys: paramiko never saves those back
+                    client.load_system_host_keys(str(known_hosts.path))
+                except (OSError, paramiko.hostkeys.InvalidHostKey) as exc:
+                    raise Invalid(f"cannot read known hosts file {known_hosts.path}: "
+                                  f"{_reason(exc)}") from exc
+        else:
+            policy = _Pin(target.host_key)
+            if target.host_key:
+                pinned = _parse(target.host_key)
+                client.get_host_keys().add(_host_name(target), pinned.get_name(), pinned)
+        client.set_missing_host_key_policy(policy)
         try:
             client.connect(
                 target.host, port=target.port, username=target.user, key_filename=target.keyfile,
                 timeout=timeout, banner_timeout=timeout, auth_timeout=timeout,
-                look_for_keys=False, allow_agent=False,
+                look_for_keys=default_keys, allow_agent=default_keys,
             )
+        except UnknownHost:
+            client.close()
+            raise
         except paramiko.BadHostKeyException as exc:
             client.close()
+            if known_hosts is not None:
+                raise HostKeyChanged(
+                    f"{target.name}: host key changed: {known_hosts.path} has "
+                    f"{exc.expected_key.fingerprint}, the host offered {exc.key.fingerprint}; if it "
+                    f"was reinstalled, remove the old key: ssh-keygen -f {known_hosts.path} "
+                    f"-R '{_host_name(target)}'"
+                ) from exc
             raise HostKeyChanged(
                 f"{target.name}: host key changed: pinned {fingerprint(target.host_key)}, offered "
                 f"{exc.key.fingerprint}; if the SUT was reinstalled, set its new key as host_key "
@@ -138,9 +208,14 @@ class Remote:
             ) from exc
         except (OSError, EOFError, paramiko.SSHException) as exc:
             client.close()
+            if isinstance(exc, paramiko.SSHException) and "No authentication methods" in str(exc):
+                raise AuthFailed(f"{target.name}: no SSH key to log in as {target.user or 'the default user'}"
+                                 " with: give a keyfile or load a key into ssh-agent") from exc
             raise Unreachable(f"{target.name}: cannot connect to {target.host}:{target.port}: "
                               f"{_reason(exc)}") from exc
-        return cls(target, client)
+        remote = cls(target, client)
+        remote.host_key_added = isinstance(policy, _KnownHostsPolicy) and policy.added
+        return remote
 
     def alive(self) -> bool:
         transport = self.client.get_transport()
