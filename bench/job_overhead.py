@@ -10,6 +10,8 @@
     the SUT's idle gap to the next job. Compared with a bare
     `ssh -i KEY -p PORT user@host true` and a bare `podman run --rm` of the
     same container on the same machine, in the same run.
+(s) The same on one SUT with the controller loop and the job runner
+    in-process: the time of each recorded step and its SSH commands.
 (b) Many trivial jobs over 20 SUTs (default 300 jobs, --jobs 1000 for the
     issue's full figure; --quick 60): throughput, and the scheduler's own
     overhead per job = (wall x SUTs - container time) / jobs, where container
@@ -76,6 +78,113 @@ def part_a(tmp: Path, jobs: int, tuning: str | None) -> float:
     return med(box)
 
 
+def part_s(tmp: Path, jobs: int) -> None:
+    """The same trivial jobs on one SUT with the real controller loop and job runner in-process,
+    each recorded step timed, and the SSH commands each makes counted."""
+    import threading
+    from collections import defaultdict
+
+    import yaml
+    from sched_lab import stop_testbed, testbed
+
+    from fastpath.plan.schema import validate
+    from fastpath.plan.split import split
+    from fastpath.sched import queries
+    from fastpath.sched.controller import Controller
+    from fastpath.sched.db import bind, db
+    from fastpath.sched.jobs import JobRunner
+    from fastpath.sched.models import Job, SutClass, User
+    from fastpath.sched.storage import Storage
+    from fastpath.sched.sutclasses import parse
+    from fastpath.sut import remote as remote_mod
+
+    print(f"\n(s) {jobs} trivial jobs on 1 SUT, controller and job runner in-process: time per step")
+    bed = testbed(tmp / "s-bed", 1, "js", "127.0.11")
+    calls: dict[str, list[float]] = defaultdict(list)
+    ssh: dict[str, int] = defaultdict(int)
+    current = threading.local()
+    original_run, original_sftp = remote_mod.Remote.run, remote_mod.Remote.sftp
+
+    def counted(original, kind):
+        def wrapper(self, *a, **kw):
+            ssh[f"{getattr(current, 'step', 'probe')}:{kind}"] += 1
+            return original(self, *a, **kw)
+        return wrapper
+
+    remote_mod.Remote.run = counted(original_run, "run")
+    remote_mod.Remote.sftp = counted(original_sftp, "sftp")
+
+    def timed_runner(ctl):
+        runner = JobRunner(ctl, Storage(tmp / "s-storage"), publish_to=None)
+
+        def timed(name, step):
+            def call(ctx):
+                current.step = name
+                t = time.perf_counter()
+                try:
+                    return step(ctx)
+                finally:
+                    calls[name].append(time.perf_counter() - t)
+                    current.step = None
+            return call
+
+        runner.steps = {k: timed(k, f) for k, f in runner.steps.items()}
+        return runner
+
+    stop = threading.Event()
+    try:
+        bind(f"sqlite:///{tmp}/s.db")
+        db.connect(reuse_if_open=True)
+        now = time.time()
+        queries.sync_inventory(parse(yaml.safe_dump(bed.sutclasses("demo", boot="none")),
+                                     source="bench", base=tmp), now)
+        cls = SutClass.get(SutClass.name == "demo")
+        user = User.create(name="bench", capabilities="exec,query", token_hash="y" * 64, created_at=now)
+        plan = validate({"sut": {"sutclass": "demo"}, "swprofiles": [{"name": "own"}],
+                         "benchmarks": [{"include": "testing/busyloop.yaml", "params": ZERO}],
+                         "defaults": {"benchmark": {"warmups": 0, "repeats": 1, "sessions": jobs}}},
+                        source="bench")
+        created = queries.create_plan(user, cls, plan, [(j.swprofile, j.session) for j in split(plan)],
+                                      5, False, now)
+        db.close()
+        ctl = Controller(name="bench-s", extensions={"job": timed_runner}.items())
+        loop = threading.Thread(target=ctl.run, args=(stop,), daemon=True)
+        t0 = time.time()
+        loop.start()
+        deadline = time.monotonic() + 60 + jobs * 30
+        with db.connection_context():
+            while time.monotonic() < deadline:
+                states = [j.state for j in Job.select(Job.state).where(Job.plan == created.id)]
+                if all(s in ("completed", "failed", "cancelled") for s in states):
+                    break
+                time.sleep(0.2)
+            rows = list(Job.select().where(Job.plan == created.id).order_by(Job.id))
+        wall = time.time() - t0
+    finally:
+        stop.set()
+        remote_mod.Remote.run, remote_mod.Remote.sftp = original_run, original_sftp
+        if "loop" in locals():
+            loop.join(30)
+        if not db.is_closed():
+            db.close()
+        stop_testbed(bed)
+    ok = [r for r in rows if r.state == "completed"]
+    hold = [r.finished_at - r.assigned_at for r in ok]
+    print(f"    completed {len(ok)}/{len(rows)} in {wall:.1f}s; SUT held per job median {med(hold):.3f}s")
+    total = 0.0
+    for name in ("connect", "setup", "prepare", "run", "collect", "cleanup"):
+        if name in calls:
+            xs = calls[name]
+            total += sum(xs)
+            cmds = ssh.get(f"{name}:run", 0) + ssh.get(f"{name}:sftp", 0)
+            label = "poll" if name == "run" else name
+            print(f"    step {label:8} {len(xs) / len(ok):4.1f} calls/job, median {med(xs) * 1000:7.1f}ms, "
+                  f"{sum(xs) / len(ok) * 1000:7.1f}ms/job, {cmds / len(ok):4.1f} SSH commands/job")
+    print(f"    steps' own work {total / len(ok):.3f}s/job; the rest of the hold "
+          f"({med(hold) - total / len(ok):.3f}s) is the container and the waits between steps "
+          "(first poll after job_poll_min)")
+
+
 def part_b(tmp: Path, jobs: int, tuning: str | None, box: float | None) -> None:
     suts = 20
     swprofiles = math.ceil(jobs / 100)
@@ -87,10 +196,10 @@ def part_b(tmp: Path, jobs: int, tuning: str | None, box: float | None) -> None:
         lab.wait_healthy()
         if box is None:
             box = med(bare_container(lab.bed, 5, ZERO))
-        t0 = time.time()
+        t0, cpu0 = time.time(), lab.cpu()
         plan = lab.submit("b", swprofiles=swprofiles, sessions=sessions, params=ZERO)
         lab.wait_plan(plan, timeout=120 + jobs * 10)
-        wall = time.time() - t0
+        wall, cpu1 = time.time() - t0, lab.cpu()
         rows = lab.jobs(plan)
     finally:
         lab.close()
@@ -113,6 +222,13 @@ def part_b(tmp: Path, jobs: int, tuning: str | None, box: float | None) -> None:
           f"SUT-seconds {span * suts:.1f}s")
     print(f"    scheduler overhead per job = (span x SUTs - container time) / jobs = "
           f"{(span * suts - len(ok) * box) / len(ok):.3f}s")
+    for verb in ("controller", "api"):
+        used = cpu1.get(verb, 0.0) - cpu0.get(verb, 0.0)
+        print(f"    {verb} CPU {used:.1f}s = {used / len(ok) * 1000:.0f}ms per job, "
+              f"{used / span * 100:.1f}% of one core")
+    errors = sorted({r["error"] for r in rows if r["attempts"] > 1 and r["error"]})
+    if errors:
+        print(f"    retries' reasons: {'; '.join(e[:160] for e in errors[:3])}")
     print(f"    SUT held per job {held / len(ok):.3f}s; SUT idle between jobs median "
           f"{med(gaps) * 1000:.0f}ms p90 {pct(gaps, .9) * 1000:.0f}ms")
 
@@ -224,7 +340,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--jobs", type=int, help="jobs of part (b) (default 300; the issue's 1,000)")
-    parser.add_argument("--parts", default="a,b,c")
+    parser.add_argument("--parts", default="a,s,b,c")
     parser.add_argument("--tuning", help="FASTPATH_TUNING for the scheduler (default: its defaults)")
     args = parser.parse_args()
     parts = set(args.parts.split(","))
@@ -233,6 +349,8 @@ def main() -> None:
         tmp = Path(tmp)
         if "a" in parts:
             box = part_a(tmp, 5 if args.quick else 20, args.tuning)
+        if "s" in parts:
+            part_s(tmp, 5 if args.quick else 20)
         if "b" in parts:
             part_b(tmp, args.jobs or (60 if args.quick else 300), args.tuning, box)
         if "c" in parts:

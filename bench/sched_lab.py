@@ -126,6 +126,15 @@ class Lab:
                 os.killpg(self.sched.proc.pid, signal.SIGKILL)
             stop_testbed(self.bed)
 
+    def cpu(self) -> dict[str, float]:
+        """CPU seconds so far of the scheduler's children, by verb (controller, api)."""
+        out = {}
+        for pid in children(self.sched.proc.pid):
+            cmd = cmdline(pid)
+            verb = "controller" if " controller" in cmd else "api" if " api" in cmd else "other"
+            out[verb] = out.get(verb, 0.0) + cpu_seconds(pid, reaped=True)
+        return out
+
     def wait_healthy(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -163,11 +172,11 @@ class Lab:
         """Each job of the plan with its recorded times: assigned, running (from the event log),
         finished."""
         rows = self.db.execute(
-            "SELECT j.id, j.state, j.assigned_at, j.finished_at, j.attempts, s.name, "
+            "SELECT j.id, j.state, j.assigned_at, j.finished_at, j.attempts, s.name, j.last_error, "
             "(SELECT MAX(e.at) FROM event e WHERE e.kind = 'job' AND e.ref = j.id AND e.new = 'running') "
             "FROM job j LEFT JOIN sut s ON s.id = j.sut_id WHERE j.plan_id = ? ORDER BY j.id",
             (plan_id,)).fetchall()
-        keys = ("id", "state", "assigned", "finished", "attempts", "sut", "running")
+        keys = ("id", "state", "assigned", "finished", "attempts", "sut", "error", "running")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
 
@@ -203,11 +212,14 @@ def bare_container(bed: Testbed, n: int, params: dict) -> list[float]:
     return out
 
 
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of one process, in seconds."""
+def cpu_seconds(pid: int, *, reaped: bool = False) -> float:
+    """utime + stime of one process, in seconds (with `reaped`, plus its waited-for children's)."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def children(pid: int) -> list[int]:
