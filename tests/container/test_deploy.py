@@ -32,8 +32,9 @@ BIN = Path(sys.executable).parent  # tools of the test extra, installed in the v
 
 
 def tool(name: str) -> str:
-    path = BIN / name if (BIN / name).exists() else shutil.which(name)
-    assert path, f"{name} is missing: run scripts/bootstrap test"
+    """A tool of the test extra, from this venv (Debian's podman-compose 1.0 lacks `config`)."""
+    path = BIN / name
+    assert path.exists(), f"{name} is missing from {BIN}: run scripts/bootstrap test"
     return str(path)
 
 
@@ -161,7 +162,8 @@ def test_systemd_unit_verifies_and_is_hardened(tmp_path):
     # verify checks that ExecStart exists: point it at this checkout's own fastpath entry point.
     unit = tmp_path / UNIT.name
     unit.write_text(UNIT.read_text().replace("/opt/fastpath/bin/fastpath", str(BIN / "fastpath")))
-    analyze = tool("systemd-analyze")
+    analyze = shutil.which("systemd-analyze")
+    assert analyze, "systemd-analyze is missing: install the Debian package systemd (scripts/bootstrap test)"
     proc = run(analyze, "verify", str(unit))
     assert (proc.returncode, proc.stdout + proc.stderr) == (0, "")  # unknown keys only warn
     # --threshold is on a 0-100 scale (the report shows 0-10): fail above an exposure of 3.0
@@ -254,6 +256,8 @@ def test_compose_brings_up_the_scheduler_on_postgresql(podman, scheduler_image, 
                          alive=lambda: podman.inspect("container", name)["State"]["Running"])
             out, _ = podman.logs(name)
             [token] = TOKEN.findall(out)
+            health = podman("healthcheck", "run", name, check=False)  # the compose file's own check
+            assert health.returncode == 0, health.stdout + health.stderr
             base = [sys.executable, "-m", "fastpath", "sched"]
             auth = ["--url", f"http://127.0.0.1:{port}", "--token", token]
             listing = run(*base, "sutclass-list", "--json", *auth)
