@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
+import subprocess
 import sys
 import tempfile
 import time
@@ -167,7 +169,13 @@ def part_s(tmp: Path, jobs: int) -> None:
             loop.join(30)
         if not db.is_closed():
             db.close()
+    try:
+        _report_steps(rows, calls, ssh, wall, bed)
+    finally:
         stop_testbed(bed)
+
+
+def _report_steps(rows, calls, ssh, wall, bed) -> None:
     ok = [r for r in rows if r.state == "completed"]
     hold = [r.finished_at - r.assigned_at for r in ok]
     print(f"    completed {len(ok)}/{len(rows)} in {wall:.1f}s; SUT held per job median {med(hold):.3f}s")
@@ -180,9 +188,18 @@ def part_s(tmp: Path, jobs: int) -> None:
             label = "poll" if name == "run" else name
             print(f"    step {label:8} {len(xs) / len(ok):4.1f} calls/job, median {med(xs) * 1000:7.1f}ms, "
                   f"{sum(xs) / len(ok) * 1000:7.1f}ms/job, {cmds / len(ok):4.1f} SSH commands/job")
-    print(f"    steps' own work {total / len(ok):.3f}s/job; the rest of the hold "
-          f"({med(hold) - total / len(ok):.3f}s) is the container and the waits between steps "
-          "(first poll after job_poll_min)")
+    mean_hold = sum(hold) / len(hold)
+    print(f"    steps' own work {total / len(ok):.3f}s/job of a mean hold of {mean_hold:.3f}s; the rest "
+          f"({mean_hold - total / len(ok):.3f}s) is the wait for the first poll (job_poll_min), during "
+          "which the container runs, and the hand-offs between steps")
+    env = {**os.environ, "CONTAINERS_CONF": str(bed.suts[0].dir / "containers.conf")}
+    info = []
+    for _ in range(5):
+        t = time.perf_counter()
+        subprocess.run(["podman", "info"], capture_output=True, env=env, check=True)
+        info.append(time.perf_counter() - t)
+    print(f"    of which `podman info` (prepare's runtime check, every job): median {med(info) * 1000:.0f}ms "
+          f"locally; bare podman run {med(bare_container(bed, 3, ZERO)) * 1000:.0f}ms")
 
 
 def part_b(tmp: Path, jobs: int, tuning: str | None, box: float | None) -> None:

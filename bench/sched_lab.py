@@ -172,7 +172,9 @@ class Lab:
         """Each job of the plan with its recorded times: assigned, running (from the event log),
         finished."""
         rows = self.db.execute(
-            "SELECT j.id, j.state, j.assigned_at, j.finished_at, j.attempts, s.name, j.last_error, "
+            "SELECT j.id, j.state, j.assigned_at, j.finished_at, j.attempts, s.name, "
+            "(SELECT GROUP_CONCAT(e.detail, '; ') FROM event e WHERE e.kind = 'job' AND e.ref = j.id "
+            "AND e.new = 'queued' AND e.old IS NOT NULL), "
             "(SELECT MAX(e.at) FROM event e WHERE e.kind = 'job' AND e.ref = j.id AND e.new = 'running') "
             "FROM job j LEFT JOIN sut s ON s.id = j.sut_id WHERE j.plan_id = ? ORDER BY j.id",
             (plan_id,)).fetchall()
