@@ -25,7 +25,8 @@ RUN /opt/fastpath/bin/pip install ".[postgres,mysql]" \
 
 FROM ${BASE}
 # A fixed numeric uid, so `runAsNonRoot` and host bind mounts can rely on it.
-RUN useradd --system --uid 10001 --user-group --home-dir /var/lib/fastpath \
+RUN groupadd --system --gid 10001 fastpath \
+    && useradd --system --uid 10001 --gid fastpath --home-dir /var/lib/fastpath \
         --no-create-home --shell /usr/sbin/nologin fastpath \
     && mkdir -p /var/lib/fastpath/storage /etc/fastpath \
     && chown -R fastpath:fastpath /var/lib/fastpath \

@@ -120,7 +120,10 @@ def test_first_start_prints_one_token_and_the_hosts_cli_answers(scheduler):
 
 
 def test_runs_as_non_root_with_state_only_in_the_volume(scheduler):
-    assert scheduler.exec("id", "-u").strip() != "0"
+    uid, gid = scheduler.exec("id", "-u").strip(), scheduler.exec("id", "-g").strip()
+    assert uid != "0" and gid != "0"
+    assert scheduler.exec("id", "-gn").strip() == "fastpath"  # the image's own group, not a bare gid
+    assert scheduler.exec("stat", "-c", "%u:%g", STATE).strip() == f"{uid}:{gid}"
     assert {"scheduler.db", "storage"} <= set(scheduler.exec("ls", STATE).split())
     # Nothing written to the container's own layer but scratch (gunicorn's worker heartbeat
     # files in /tmp) and what podman itself puts in /etc and /run: all state is in the volume.
