@@ -45,7 +45,7 @@ def sut() -> None:
 @json_option
 def fingerprint(host: str, user: str, port: int, keyfile: str | None, known_hosts: str,
                 accept_new: bool, timeout: float, as_json: bool) -> None:
-    """Print HOST's hardware and software (HW: and SW:), as the scheduler records them."""
+    """Print HOST's hardware (HW:) and software (SW:) facts, read over SSH."""
     from fastpath.errors import Invalid
     from fastpath.sut import facts
     from fastpath.sut.remote import (
