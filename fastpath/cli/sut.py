@@ -45,7 +45,7 @@ def sut() -> None:
 @json_option
 def fingerprint(host: str, user: str, port: int, keyfile: str | None, known_hosts: str,
                 accept_new: bool, timeout: float, as_json: bool) -> None:
-    """Print HOST's hardware (HW:) and software (SW:) facts, read over SSH."""
+    """Print HOST's hardware (HW:) and software (SW:) facts."""
     from fastpath.errors import Invalid
     from fastpath.sut import facts
     from fastpath.sut.remote import (
