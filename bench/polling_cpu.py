@@ -80,6 +80,7 @@ def main() -> None:
           f"window {window:.0f}s, default tuning")
     with tempfile.TemporaryDirectory(prefix="fp-bench-poll-") as tmp:
         lab = Lab(Path(tmp), count, prefix="pc", net="127.0.12")
+        plan = None
         try:
             lab.wait_healthy(120)
             ctl = [p for p in children(lab.sched.proc.pid) if " controller" in cmdline(p)]
@@ -116,12 +117,16 @@ def main() -> None:
             procs1 = sshd_tree(lab.bed.root, listeners)
             c1, a1, s1 = sample(ctl), sample(api), sample(procs1, reaped=True)
             states = [r[0] for r in lab.db.execute("SELECT state FROM job WHERE plan_id = ?", (plan,))]
+            early = lab.ended_early(plan)
         finally:
             try:
-                lab.sched.cli("sched", "plan-cancel", "1", check=False, timeout=30)
+                if plan is not None:
+                    lab.sched.cli("sched", "plan-cancel", str(plan), check=False, timeout=30)
             finally:
                 lab.close()
     minutes = elapsed / 60
+    for line in early[:5]:
+        print(f"ended before the window's end: {line}")
     ctl_cpu = sum(c1[p] - c0.get(p, 0.0) for p in c1)
     api_cpu = sum(a1[p] - a0.get(p, 0.0) for p in a1)
     # sshd's (and their session children) alive at both ends, plus those born during the window

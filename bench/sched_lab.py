@@ -115,7 +115,28 @@ class Lab:
         env = {"FASTPATH_TUNING": tuning} if tuning else {}
         self.sched.start(env=env)
         self.sched.login()
+        self._offset_ids(workdir / "scheduler.db")
         self.db = sqlite3.connect(f"file:{workdir}/scheduler.db?mode=ro", uri=True, timeout=30)
+
+    @staticmethod
+    def _offset_ids(path: Path) -> None:
+        """Start job ids at a random offset: the job driver names containers after the job id
+        (fastpath-job-ID-aN-RUN), so on a host shared with other schedulers (tests, other
+        benches) job 1 of each would collide. A cancelled placeholder plan and job hold the
+        offset; nothing acts on them."""
+        offset = random.randrange(10**6, 10**7)
+        with sqlite3.connect(path, timeout=30) as conn:
+            user = conn.execute("SELECT MIN(id) FROM user").fetchone()[0]
+            cls = conn.execute("SELECT MIN(id) FROM sut_class").fetchone()[0]
+            conn.execute(
+                "INSERT INTO plan (id, user_id, sutclass_id, state, priority, publish, "
+                "cancel_requested, document, total_jobs, queued_at) "
+                "VALUES (?, ?, ?, 'cancelled', 5, 0, 1, '{}', 0, 0)", (offset, user, cls))
+            conn.execute(
+                "INSERT INTO job (id, plan_id, sutclass_id, user_id, swprofile, session, state, "
+                "priority, attempts, boot_failures, results, errors, queued_at) "
+                "VALUES (?, ?, ?, ?, 0, 1, 'cancelled', 5, 0, 0, 0, 0, 0)", (offset, offset, cls, user))
+        conn.close()
 
     def close(self) -> None:
         try:
@@ -155,6 +176,12 @@ class Lab:
         path.write_text(yaml.safe_dump(doc, sort_keys=False))
         out = self.sched.cli("sched", "plan-exec", "--no-publish", str(path)).stdout
         return int(out.split()[1])
+
+    def ended_early(self, plan_id: int) -> list[str]:
+        """Why jobs of the plan ended: state, and their error or the first benchmark error."""
+        rows = self.db.execute("SELECT id, state, errors, last_error FROM job WHERE plan_id = ? AND "
+                               "state IN ('completed', 'failed', 'cancelled')", (plan_id,)).fetchall()
+        return [f"job {i} {st} errors={e} {err or ''}".strip() for i, st, e, err in rows]
 
     def plan_state(self, plan_id: int) -> str:
         return self.db.execute("SELECT state FROM plan WHERE id = ?", (plan_id,)).fetchone()[0]
