@@ -2,9 +2,10 @@
 
 `sqlite:///file` is the embedded default (WAL, a busy timeout and `BEGIN
 IMMEDIATE` writers, so that concurrent writers queue instead of failing);
-`postgresql://` and `mysql://` (MariaDB) use connection pools for the API's
-threads. The schema carries a version; `migrate()` creates it on first start
-and refuses a database written by a newer release.
+`postgresql://` and `mysql://` (MariaDB). Every backend uses a connection
+pool: the API's threads connect for each request. The schema carries a
+version; `migrate()` creates it on first start and refuses a database
+written by a newer release.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import time
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import peewee
-from playhouse.pool import PooledMySQLDatabase, PooledPostgresqlDatabase
+from playhouse.pool import PooledMySQLDatabase, PooledPostgresqlDatabase, PooledSqliteDatabase
 
 from fastpath.errors import Invalid, Unavailable
 
@@ -34,8 +35,11 @@ def open_database(url: str) -> peewee.Database:
         if parts.netloc or not path or path == "/":
             raise Invalid(f"database URL {url!r}: use sqlite:///relative.db or sqlite:////abs.db")
         path = path[1:]  # sqlite:///x.db -> x.db, sqlite:////abs/x.db -> /abs/x.db
-        return peewee.SqliteDatabase(
+        # pooled like the others: a new SQLite connection costs its pragmas, a fifth of a request
+        return PooledSqliteDatabase(
             path,
+            max_connections=64,
+            stale_timeout=300,
             pragmas={"journal_mode": "wal", "busy_timeout": 30000, "foreign_keys": 1,
                      "synchronous": "normal"},
             timeout=30,
