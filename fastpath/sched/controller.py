@@ -202,14 +202,16 @@ class Controller:
             if not demand:
                 continue
             for a in schedule(free, demand, queries.held_counts(cls.id)):
+                # stamped now, not at the pass's start: the SUT may have been freed after that,
+                # and its usage must not seem to begin before its previous holder's ended
                 if a.demand.kind == "job":
                     with self.fence():
-                        assigned = queries.assign_job(a.demand.id, a.sut.id, now)
+                        assigned = queries.assign_job(a.demand.id, a.sut.id, self.clock())
                     if assigned and "job" in self.workers:
                         self.submit("job", [a.demand.id], self.workers["job"].run)
                 elif a.sut.fresh:
                     with self.fence():
-                        queries.grant_lease(a.demand.id, a.sut.id, now)
+                        queries.grant_lease(a.demand.id, a.sut.id, self.clock())
                 else:  # never hand a person a SUT that has not answered just now
                     self.submit("probe", [a.sut.id], self.prober.check)
 
