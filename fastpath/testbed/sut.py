@@ -117,7 +117,7 @@ class TestSut:
         stub = self._file("stub")
         stub.write_text(f'#!/bin/sh\necho "$0 $*" >> {self.dir}/stub-calls.log\nexit 0\n')
         stub.chmod(0o755)
-        self._file("bashrc").write_text("# the test SUT's clean ~/.bashrc\n")
+        self._file("home").mkdir(exist_ok=True)
         if not self._file("orig_cmdline").exists():
             self._write("orig_cmdline", "BOOT_IMAGE=/vmlinuz-testbed root=/dev/testbed ro quiet")
             self._write("orig_osrelease", os.uname().release + "-testbed")
@@ -203,9 +203,10 @@ for m in /lib/modules /boot; do if [ -d $m ]; then mount -t tmpfs none $m; fi; d
 for c in {stubs}; do if [ -e $c ]; then mount --bind {d}/stub $c; fi; done
 mount -t tmpfs none /usr/local/sbin
 for n in {names}; do cp {d}/stub /usr/local/sbin/$n; done
-# a clean login shell, as on a fresh SUT: this machine's own ~/.bashrc may do slow work
-# (pyenv rehash waits a minute on a lock that a killed session left behind)
-if [ -f {home}/.bashrc ]; then mount --bind {d}/bashrc {home}/.bashrc; fi
+# a home of its own, as a separate machine has: job directories of test SUTs that share a
+# name in two test runs stay apart, and this machine's ~/.bashrc (pyenv rehash can wait a
+# minute there on a lock that a killed session left behind) is not run at each login
+mount --bind {d}/home {home}
 hostname {self.name}
 exec {' '.join(sshd)}
 """

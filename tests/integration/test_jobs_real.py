@@ -81,11 +81,13 @@ def test_plan_with_sessions_swprofiles_warmups_repeats(world, tmp_path):
             "swprofiles": [{"name": "a"}, {"name": "b"}],
             "benchmarks": [busy(duration=0.1), {**busy(duration=0.2), "sessions": 1}],
             "defaults": {"benchmark": {"warmups": 1, "repeats": 2, "sessions": 2, "timeout": "1m"}}}
+    loop = Loop(storage)
+    # both SUTs answer before the plan comes, so that its first jobs go to both at once
+    loop.until(lambda: {s.health for s in Sut.select()} == {"healthy"}, what="both SUTs healthy")
     r = submit(api, plan)
     assert r.status_code == 201, r.json
     plan_id = r.json["plan"]["id"]
     assert r.json["plan"]["progress"]["total"] == 4  # 2 swprofiles x 2 sessions
-    loop = Loop(storage)
     done = loop.until(lambda: plan_done(plan_id), what="the plan")
     assert done.state == "completed"
     jobs = list(Job.select().where(Job.plan == plan_id).order_by(Job.id))
