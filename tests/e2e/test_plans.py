@@ -6,9 +6,11 @@ import io
 import json
 import tarfile
 
+import pytest
 import yaml
 
 from fastpath.results.store import open_store
+from tests.databases import scratch_database
 
 RELEASE = "6.19.0-candidate"
 
@@ -43,9 +45,19 @@ def finished(s, id):
     return p if p["state"] in ("completed", "failed", "cancelled") and p["publishing"] != "pending" else None
 
 
-def test_submit_track_and_publish_as_the_guide_shows(scheduler, tmp_path, wait_until):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def scheduler_database(request, tmp_path):
+    """The scheduler's database URL: SQLite (the default), and once on PostgreSQL (DESIGN §12)."""
+    if request.param == "sqlite":
+        yield None
+        return
+    with scratch_database("postgresql", str(tmp_path)) as url:
+        yield url
+
+
+def test_submit_track_and_publish_as_the_guide_shows(scheduler_database, scheduler, tmp_path, wait_until):
     store = f"sqlite:///{tmp_path}/scheduler-results.db"
-    s = scheduler(boot="power_cycle", resultstore=store)
+    s = scheduler(boot="power_cycle", resultstore=store, database=scheduler_database)
     s.start()
     s.login()
     alice = s.user("alice", "exec,query")
