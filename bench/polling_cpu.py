@@ -10,7 +10,8 @@ than the measurement (so it costs no CPU itself). Once all 50 are running
 and the poll interval has settled (job_poll_max), CPU seconds are sampled
 from /proc/PID/stat (utime + stime) of the `fastpath sched controller` child,
 of the API child, and of every sshd of ours (listeners and their sessions),
-over the window. SSH commands per minute are counted from the jobs' recorded polls (each
+over the window; the controller's CPU with no job at all is measured first
+(1 minute) for comparison. SSH commands per minute are counted from the jobs' recorded polls (each
 poll is one command on the SUT's open connection). Everything is then cancelled, the containers
 removed and the sshd's stopped.
 """
@@ -87,6 +88,11 @@ def main() -> None:
             api = [p for p in children(lab.sched.proc.pid) if " api" in cmdline(p)]
             if not ctl:
                 raise SystemExit("no `fastpath sched controller` child found")
+            idle_window = 15 if args.quick else 60  # the controller with nothing to do
+            i0, t = sample(ctl), time.monotonic()
+            time.sleep(idle_window)
+            i1, idle_elapsed = sample(ctl), time.monotonic() - t
+            idle = sum(i1[p] - i0.get(p, 0.0) for p in i1) / idle_elapsed
             plan = lab.submit("long", swprofiles=1, sessions=count, params={"duration": 0, "sleep": sleep})
             deadline = time.monotonic() + 300
             while time.monotonic() < deadline:
@@ -134,13 +140,17 @@ def main() -> None:
     print(f"window {elapsed:.0f}s; jobs still running at its end: "
           f"{sum(s in ('assigned', 'running') for s in states)}/{count} "
           f"(final: {sum(s in FINAL for s in states)})")
-    print(f"controller  {ctl_cpu / minutes:6.2f} CPU s/min = {ctl_cpu / elapsed * 100:5.2f}% of one core")
+    print(f"controller idle (no jobs, before the plan) {idle * 60:6.2f} CPU s/min = "
+          f"{idle * 100:5.2f}% of one core")
+    print(f"controller  {ctl_cpu / minutes:6.2f} CPU s/min = {ctl_cpu / elapsed * 100:5.2f}% of one core"
+          f" ({(ctl_cpu / elapsed - idle) * 100:.2f}% above idle)")
     print(f"api         {api_cpu / minutes:6.2f} CPU s/min = {api_cpu / elapsed * 100:5.2f}% of one core")
     print(f"sshd's      {sshd_cpu / minutes:6.2f} CPU s/min = {sshd_cpu / elapsed * 100:5.2f}% of one core "
           f"({len(procs1)} processes at the end; short-lived ones that ended inside the window "
           "are not counted; the commands' shells are, through their sshd's reaped-children time)")
     print(f"polls (one SSH command each) {polls / minutes:.0f}/min = {polls / minutes / count:.2f} per "
-          f"job per minute; controller CPU per poll {ctl_cpu / max(polls, 1) * 1000:.1f} ms")
+          f"job per minute; controller CPU per poll {ctl_cpu / max(polls, 1) * 1000:.1f} ms "
+          f"({(ctl_cpu - idle * elapsed) / max(polls, 1) * 1000:.1f} ms above idle)")
 
 
 if __name__ == "__main__":
