@@ -28,7 +28,11 @@ IMAGES = {
     "sysbench": "localhost/fastpath-bench-sysbench:1",
     "stress-ng": "localhost/fastpath-bench-stress-ng:1",
 }
-LOCAL_BASE = "localhost/fastpath-debian:bookworm"
+# The lab recipe's Debian base (no registry here); its tag names the recipe, so a change rebuilds it.
+BASE_RECIPE = ("debootstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates",
+               "bookworm")
+LOCAL_BASE = "localhost/fastpath-debian:bookworm-" + hashlib.sha256(
+    " ".join(BASE_RECIPE).encode()).hexdigest()[:12]
 SOURCE_LABEL = "org.fastpath.source"
 PODMAN_CONF = """[containers]
 default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
@@ -102,9 +106,7 @@ def ensure_base(tag: str = LOCAL_BASE) -> str:
         raise SystemExit("debootstrap is missing: install the Debian package debootstrap")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "rootfs"
-        subprocess.run(["debootstrap", "--variant=minbase",
-                        "--include=python3,python3-venv,ca-certificates", "bookworm", str(root)],
-                       check=True, stdout=subprocess.DEVNULL)
+        subprocess.run([*BASE_RECIPE, str(root)], check=True, stdout=subprocess.DEVNULL)
         tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
         _podman("import", "-", tag, stdin=tar.stdout, check=True, capture_output=True)
         tar.wait()

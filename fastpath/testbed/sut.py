@@ -24,16 +24,13 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from fastpath.benchmarks.images import PODMAN_CONF
+
 SSHD = "/usr/sbin/sshd"
 DANGEROUS = ("/usr/sbin/reboot", "/usr/sbin/kexec", "/usr/bin/systemctl", "/usr/sbin/shutdown",
              "/usr/sbin/poweroff", "/usr/sbin/halt", "/sbin/reboot", "/sbin/kexec",
              "/sbin/shutdown", "/sbin/poweroff", "/bin/systemctl")
-CONTAINERS_CONF = """[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-"""
+CONTAINERS_CONF = PODMAN_CONF  # runc and cgroupfs: crun fails here on cgroups and RLIMIT_NOFILE
 
 
 class TestbedError(Exception):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fastpath.benchmarks.images import ensure_base
 from tests.container.podman import Podman
 
 
@@ -15,4 +16,4 @@ def podman(tmp_path_factory) -> Podman:
 @pytest.fixture(scope="session")
 def scheduler_image(podman: Podman) -> str:
     """The repository's Dockerfile built on the debootstrap base (cached; the build reuses its layers)."""
-    return podman.build_project(podman.ensure_base())
+    return podman.build_project(ensure_base())

@@ -1,40 +1,29 @@
 """podman for the container tests: a cached Debian base, the project's image, containers.
 
-No registry can be reached here, so the base image is made with debootstrap
-(the lab recipe) and kept in local storage under a tag that hashes the
-recipe: it is rebuilt only when the recipe changes. A missing podman or
-debootstrap raises, so the tests fail rather than skip.
+No registry can be reached here, so the base image is the lab recipe's
+debootstrap base of `fastpath.benchmarks.images` (cached under a tag that
+hashes the recipe). A missing podman or debootstrap raises, so the tests
+fail rather than skip.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
 import shutil
 import socket
 import subprocess
-import tempfile
 import time
 import urllib.request
 from pathlib import Path
 
+from fastpath.benchmarks.images import PODMAN_CONF
+
 ROOT = Path(__file__).resolve().parents[2]
 CERTS = "/etc/ssl/certs/ca-certificates.crt"
-BASE_RECIPE = ("debootstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates",
-               "bookworm")
-BASE_IMAGE = "localhost/fastpath-test-base:bookworm-" + hashlib.sha256(
-    " ".join(BASE_RECIPE).encode()).hexdigest()[:12]
 IMAGE = "localhost/fastpath-scheduler:test"
 TOKEN = re.compile(r"^Created default admin user 'admin' with token: (\S+)$", re.M)
-# crun fails here on cgroups and RLIMIT_NOFILE; runc with cgroupfs works.
-CONTAINERS_CONF = """[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-"""
 
 
 class Podman:
@@ -45,7 +34,7 @@ class Podman:
             raise RuntimeError("podman is missing: install the Debian package podman (scripts/bootstrap)")
         workdir.mkdir(parents=True, exist_ok=True)
         conf = workdir / "containers.conf"
-        conf.write_text(CONTAINERS_CONF)
+        conf.write_text(PODMAN_CONF)
         self.env = {**os.environ, "CONTAINERS_CONF": str(conf)}
 
     def __call__(self, *args: str, check: bool = True, timeout: float = 120,
@@ -63,21 +52,6 @@ class Podman:
     def image_id(self, image: str) -> str | None:
         proc = self("image", "inspect", "--format", "{{.Id}}", image, check=False)
         return proc.stdout.strip() if proc.returncode == 0 else None
-
-    def ensure_base(self) -> str:
-        """The lab recipe's Debian base with python3, built once and kept."""
-        if self.exists(BASE_IMAGE):
-            return BASE_IMAGE
-        if not shutil.which("debootstrap"):
-            raise RuntimeError("debootstrap is missing: install the Debian package debootstrap")
-        with tempfile.TemporaryDirectory(prefix="fp-rootfs-") as tmp:
-            root = Path(tmp) / "rootfs"
-            subprocess.run([*BASE_RECIPE, str(root)], check=True, capture_output=True, timeout=900)
-            tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
-            self("import", "-", BASE_IMAGE, stdin=tar.stdout, timeout=300)
-            if tar.wait() != 0:
-                raise AssertionError("tar of the debootstrap rootfs failed")
-        return BASE_IMAGE
 
     def build_project(self, base: str, tag: str = IMAGE) -> str:
         """Build the repository's Dockerfile on `base`; replace the previous build of `tag`."""
