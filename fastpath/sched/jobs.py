@@ -397,7 +397,9 @@ class JobRunner:
     def _boot_failed(self, ctx: Ctx, reason: str) -> None:
         log.warning("job %s: boot failure on %s: %s", ctx.job.id, ctx.sut.name, reason)
         self.ctl.connections.drop(ctx.sut.name)
-        if ctx.params["boot"] == "power_cycle":  # back to the SUT's own kernel
+        # back to the SUT's own kernel, whenever the class can: a kexec'd kernel that
+        # hangs leaves a SUT that only a power cycle brings back
+        if ctx.params.get("power_cycle"):
             try:
                 empty = {k: "" for k in ("kernel", "initrd", "modules", "cmdline", "release")}
                 boot.power_cycle(ctx.params["power_cycle"], {

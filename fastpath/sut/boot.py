@@ -66,9 +66,11 @@ def stage(remote: Remote, files: dict[str, Path], into: str) -> list[str]:
 def install_modules(remote: Remote, archive: str, release: str | None, uid: int | None) -> None:
     """Unpack the modules archive's lib/modules/<release> tree into / (nothing else from it)."""
     s = sudo(uid)
-    members = "'lib/modules/*' './lib/modules/*'"
     depmod = f" && {s}depmod -a {shlex.quote(release)}" if release else ""
-    remote.run(f"{s}tar -xf {archive} -C / --no-same-owner --wildcards {members}{depmod}",
+    # GNU tar fails on a member pattern that matches nothing, so name only the archive's own
+    # spelling (tuxmake writes lib/modules/..., `tar -C dir .` writes ./lib/modules/...)
+    remote.run(f"case \"$(tar -tf {archive} 2>/dev/null | head -n 1)\" in ./*) p=./;; *) p=;; esac\n"
+               f"{s}tar -xf {archive} -C / --no-same-owner --wildcards \"${{p}}lib/modules/*\"{depmod}",
                timeout=600)
 
 
