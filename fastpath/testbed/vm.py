@@ -112,6 +112,9 @@ def build(cache: Path = CACHE, own: str = OWN_KERNEL, other: str = OTHER_KERNEL,
         (work / "done").write_text(json.dumps({"own": own, "other": other, "at": time.time()}))
         shutil.rmtree(image.dir, ignore_errors=True)
         os.replace(work, image.dir)
+        for old in cache.iterdir():  # images of earlier recipes: a couple of GB each
+            if old.is_dir() and old != image.dir and len(old.name) == 16 and not old.suffix:
+                shutil.rmtree(old, ignore_errors=True)
     return image
 
 
