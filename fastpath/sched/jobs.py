@@ -70,7 +70,7 @@ class Ctx:
 
     @property
     def path(self) -> str:
-        return sutruns.job_path(self.sut.name, self.job.id, self.job.attempts)
+        return sutruns.job_path(self.sut.name, self.job.id, self.job.attempts, self.progress.get("nonce"))
 
     @property
     def boots(self) -> bool:

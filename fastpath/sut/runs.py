@@ -13,6 +13,7 @@ again (it is reported as interrupted), and only one driver runs at a time
 from __future__ import annotations
 
 import base64
+import re
 import shlex
 import stat
 from dataclasses import dataclass
@@ -83,9 +84,20 @@ class Status:
         return self.present and all(v not in ("running", "-") for v in self.runs.values())
 
 
-def job_path(sut: str, job_id: int, attempt: int) -> str:
-    """The job's directory, relative to the login's home; SUT names are [A-Za-z0-9._-]."""
-    return f"{ROOT}/{sut}/job-{int(job_id)}-a{int(attempt)}"
+def job_path(sut: str, job_id: int, attempt: int, nonce: str | None) -> str:
+    """The job's directory, relative to the login's home; SUT names are [A-Za-z0-9._-].
+
+    The nonce, drawn when the job was assigned, keeps apart jobs of the same id and attempt
+    from another scheduler database (a reinstall, a second lab, a test run): a leftover
+    directory of theirs must never pass for this job's own, nor their containers' names.
+    Jobs assigned by a release without nonces (None) keep the directory they started in.
+    """
+    path = f"{ROOT}/{sut}/job-{int(job_id)}-a{int(attempt)}"
+    if nonce is None:
+        return path
+    if not re.fullmatch(r"[0-9a-f]{1,32}", nonce):
+        raise ValueError(f"job nonce {nonce!r}: expected hex digits")
+    return f"{path}-{nonce}"
 
 
 def _b64(text: str) -> str:

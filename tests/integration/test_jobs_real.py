@@ -255,3 +255,25 @@ def test_dropped_ssh_sessions_do_not_disturb_a_run(world, tmp_path):
     assert done.state == "completed" and job.attempts == 1 and job.results == 2
     starts = list((storage.job_dir(plan_id, job.id) / "runs").glob("*/starts.log"))
     assert [p.read_text().count("started") for p in starts] == [1]
+
+
+def test_leftovers_of_another_database_never_pass_for_this_job(world, tmp_path):
+    """Job ids start again at 1 in a new database (a reinstall, another lab, the next test):
+    what a job of the same id and attempt left on the SUT is cleared, not taken for its own."""
+    api, storage, bed = world
+    sut = bed.suts[0]
+    declare(bed, tmp_path, [sut], boot="none")
+    plan = {"sut": {"sutclass": "lab"}, "swprofiles": [{"name": "a"}],
+            "benchmarks": [busy(duration=0.1)], "defaults": {"benchmark": {"warmups": 1}}}
+    plan_id = submit(api, plan).json["plan"]["id"]
+    job_id = Job.get(Job.plan == plan_id).id
+    mine = sut.dir / "home" / ".fastpath" / sut.name  # the test SUT's home, seen from here
+    leftovers = [mine / f"job-{job_id}-a1", mine / f"job-{job_id}-a1-0123456789ab"]
+    for old in leftovers:  # an earlier run, killed mid-benchmark
+        (old / "runs" / "0000").mkdir(parents=True)
+        (old / "runs" / "0000" / "started").write_text("1\n")
+    done = Loop(storage).until(lambda: plan_done(plan_id), what="the plan")
+    job = Job.get(Job.plan == plan_id)
+    m = manifest(storage, job)
+    assert done.state == "completed" and m["errors"] == [] and job.results == 2
+    assert not any(old.exists() for old in leftovers)

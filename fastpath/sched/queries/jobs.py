@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastpath.sched.models import Job, Sut, Usage
 from fastpath.sched.queries.base import atomic, bump, lock, log, transition
 from fastpath.sched.queries.inventory import holders
@@ -25,6 +27,7 @@ def assign_job(job_id: int, sut_id: int, now: float) -> bool:
             return False
         job = Job.get_by_id(job_id)
         progress = {k: v for k, v in (job.progress or {}).items() if k == "avoid"}
+        progress["nonce"] = uuid.uuid4().hex[:12]  # names its directory on the SUT (runs.job_path)
         if not transition(Job, job_id, JobState.QUEUED, JobState.ASSIGNED, actor=ACTOR, now=now,
                           detail=sut.name, sut=sut_id, assigned_at=now, attempts=job.attempts + 1,
                           step="connect", progress=progress, due_at=now, last_error=job.last_error):
