@@ -135,16 +135,17 @@ def test_a_kernel_that_never_comes_up_fails_and_the_sut_recovers(vm_scheduler, v
     assert done["state"] == "failed" and job["state"] == "failed", done
     assert job["attempts"] == 2  # retried once, on the same (only) SUT
     assert f"did not come back within {FAILING_BOOT_TIMEOUT}" in job["last_error"], job
-    # after each failed boot the class's power_cycle brought the guest back on its own kernel
-    boots = vm.boots()[before:]
-    assert not [b for b in boots if "root=/dev/nonexistent" in b[2]], boots
-    assert [(b[1], b[2]) for b in boots] == [(own, BASE_CMDLINE)] * 2, boots
 
     def health():
         suts = s.client(token).get("/sutclasses/vm")["sutclass"]["suts"]
         return suts[0]["health"]
 
     wait_until(lambda: health() == "healthy", timeout=400, interval=2, what="the SUT to recover")
+    vm.wait_ssh(timeout=240)
+    # after each failed boot the class's power_cycle brought the guest back on its own kernel
+    boots = vm.boots()[before:]
+    assert not [b for b in boots if "root=/dev/nonexistent" in b[2]], boots
+    assert [(b[1], b[2]) for b in boots] == [(own, BASE_CMDLINE)] * 2, boots
     assert vm.ssh("cat /proc/sys/kernel/osrelease").strip() == own
     # the next job runs fine (a session on the SUT's own kernel: the other tests kexec enough)
     fine = plan_file(tmp_path, [{"name": "fine"}], name="fine.yaml", sessions=1, repeats=1)
