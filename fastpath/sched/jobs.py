@@ -249,7 +249,8 @@ class JobRunner:
         p = ctx.progress
         target = health.target(ctx.sut)
         try:
-            remote = Remote.connect(target, timeout=5, attempts=1)
+            # one try per poll; a slow SUT (a loaded VM) may take many seconds for its banner
+            remote = Remote.connect(target, timeout=15, attempts=1)
             try:
                 seen = facts.boot_facts(remote)
             finally:
