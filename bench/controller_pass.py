@@ -2,7 +2,7 @@
 
 Set-up: a SQLite database in a temporary directory, a class of 100 SUTs
 synced from a sutclasses file (hosts on 127.0.10.x that nobody listens on),
-all marked healthy through `queries.record_ok` as if each had just answered a
+all marked healthy through `q_suts.record_ok` as if each had just answered a
 probe, so no pass needs SSH; 1,000 queued leases from 10 users. The
 controller has its real workers (jobs, publishing, probes) but an executor
 that only records what a pass submits and runs nothing: the figure is the
@@ -33,11 +33,16 @@ from pathlib import Path
 import yaml
 from harness import SUT_NET, machine, median, table
 
-from fastpath.sched import queries, sutclasses
-from fastpath.sched.controller import Controller, Tuning
-from fastpath.sched.db import bind, db
-from fastpath.sched.models import Event, Job, Lease, Plan, Usage
+from fastpath.control.controller import Controller, Tuning
+from fastpath.sched import sutclasses
 from fastpath.sched.server import Settings, extensions
+from fastpath.store.db import bind, db
+from fastpath.store.models import Event, Job, Lease, Plan, Usage
+from fastpath.store.queries import control as q_control
+from fastpath.store.queries import inventory as q_inventory
+from fastpath.store.queries import leases as q_leases
+from fastpath.store.queries import suts as q_suts
+from fastpath.store.queries import users as q_users
 
 SUTS, QUEUED, USERS = 100, 1000, 10
 GROWING = ("lease", "job", "plan", "usage", "event")
@@ -79,11 +84,11 @@ def setup(work: Path) -> tuple[Controller, list]:
     bind(f"sqlite:///{work}/scheduler.db")
     db.connect(reuse_if_open=True)
     now = time.time()
-    queries.sync_inventory(sutclasses.load(work / "sutclasses.yaml"), now)
-    users = [queries.create_user(f"user{i}", "lease,exec,query", now, actor="bench")[0]
+    q_inventory.sync_inventory(sutclasses.load(work / "sutclasses.yaml"), now)
+    users = [q_users.create_user(f"user{i}", "lease,exec,query", now, actor="bench")[0]
              for i in range(USERS)]
     for i in range(QUEUED):
-        queries.request_lease(users[i % USERS], "demo", 5, now + i * 1e-3)
+        q_leases.request_lease(users[i % USERS], "demo", 5, now + i * 1e-3)
     settings = Settings(database=f"sqlite:///{work}/scheduler.db", storage=work / "storage",
                         sutclasses=work / "sutclasses.yaml")
     controller = Controller(name="bench", tuning=Tuning(), executor=Recorder(),
@@ -95,9 +100,9 @@ def setup(work: Path) -> tuple[Controller, list]:
 
 def mark_healthy() -> None:
     now = time.time()
-    for cls in queries.enabled_classes():
-        for sut in queries.class_suts(cls.id):
-            queries.record_ok(sut.id, now)
+    for cls in q_control.enabled_classes():
+        for sut in q_inventory.class_suts(cls.id):
+            q_suts.record_ok(sut.id, now)
 
 
 def timed_pass(controller: Controller) -> float:
@@ -108,8 +113,8 @@ def timed_pass(controller: Controller) -> float:
 
 def add_finished(count: int, users: list, first: float) -> None:
     """`count` released leases and `count` completed jobs (10 per plan), with usage and events."""
-    cls = queries.enabled_classes()[0]
-    suts = [s.id for s in queries.class_suts(cls.id)]
+    cls = q_control.enabled_classes()[0]
+    suts = [s.id for s in q_inventory.class_suts(cls.id)]
     chunk = 500  # SQLite's variables per statement
     with db.atomic():
         plans = []
@@ -174,7 +179,7 @@ def main() -> None:
             mark_healthy()
             recorder = controller._pool
             handover = timed_pass(controller)
-            granted = sum(1 for x in queries.list_leases(["acquired"], None))
+            granted = sum(1 for x in q_leases.list_leases(["acquired"], None))
             rows = [["first pass: 100 hand-overs", 0, f"{1000 * handover:.1f}", "",
                      f"{granted} leases acquired"]]
             idle, fastest = {}, {}

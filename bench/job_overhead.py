@@ -89,15 +89,16 @@ def part_s(tmp: Path, jobs: int) -> None:
     import yaml
     from sched_lab import stop_testbed, testbed
 
+    from fastpath.control.controller import Controller
+    from fastpath.control.runner import JobRunner
+    from fastpath.core.sutclass import parse
     from fastpath.plan.schema import validate
     from fastpath.plan.split import split
-    from fastpath.sched import queries
-    from fastpath.sched.controller import Controller
-    from fastpath.sched.db import bind, db
-    from fastpath.sched.jobs import JobRunner
-    from fastpath.sched.models import Job, SutClass, User
-    from fastpath.sched.storage import Storage
-    from fastpath.sched.sutclasses import parse
+    from fastpath.store.db import bind, db
+    from fastpath.store.files import Storage
+    from fastpath.store.models import Job, SutClass, User
+    from fastpath.store.queries import inventory as q_inventory
+    from fastpath.store.queries import plans as q_plans
     from fastpath.sut import remote as remote_mod
 
     print(f"\n(s) {jobs} trivial jobs on 1 SUT, controller and job runner in-process: time per step")
@@ -138,7 +139,7 @@ def part_s(tmp: Path, jobs: int) -> None:
         bind(f"sqlite:///{tmp}/s.db")
         db.connect(reuse_if_open=True)
         now = time.time()
-        queries.sync_inventory(parse(yaml.safe_dump(bed.sutclasses("demo", boot="none")),
+        q_inventory.sync_inventory(parse(yaml.safe_dump(bed.sutclasses("demo", boot="none")),
                                      source="bench", base=tmp), now)
         cls = SutClass.get(SutClass.name == "demo")
         user = User.create(name="bench", capabilities="exec,query", token_hash="y" * 64, created_at=now)
@@ -146,7 +147,7 @@ def part_s(tmp: Path, jobs: int) -> None:
                          "benchmarks": [{"include": "testing/busyloop.yaml", "params": ZERO}],
                          "defaults": {"benchmark": {"warmups": 0, "repeats": 1, "sessions": jobs}}},
                         source="bench")
-        created = queries.create_plan(user, cls, plan, [(j.swprofile, j.session) for j in split(plan)],
+        created = q_plans.create_plan(user, cls, plan, [(j.swprofile, j.session) for j in split(plan)],
                                       5, False, now)
         db.close()
         ctl = Controller(name="bench-s", extensions={"job": timed_runner}.items())
@@ -251,14 +252,17 @@ def part_b(tmp: Path, jobs: int, tuning: str | None, box: float | None) -> None:
 
 
 def part_c(tmp: Path, sizes: list[int], passes: int) -> None:
-    from fastpath.sched import queries
-    from fastpath.sched.controller import Controller, Tuning
-    from fastpath.sched.db import bind, db
-    from fastpath.sched.jobs import JobRunner
-    from fastpath.sched.models import Job, Plan, Sut, SutClass, User
-    from fastpath.sched.publisher import Publisher
-    from fastpath.sched.storage import Storage
-    from fastpath.sched.sutclasses import parse
+    from fastpath.control.controller import Controller, Tuning
+    from fastpath.control.publisher import Publisher
+    from fastpath.control.runner import JobRunner
+    from fastpath.core.sutclass import parse
+    from fastpath.store.db import bind, db
+    from fastpath.store.files import Storage
+    from fastpath.store.models import Job, Plan, Sut, SutClass, User
+    from fastpath.store.queries import control as q_control
+    from fastpath.store.queries import inventory as q_inventory
+    from fastpath.store.queries import jobs as q_jobs
+    from fastpath.store.queries import suts as q_suts
 
     print(f"\n(c) one controller pass, in-process, SQLite, with N finished jobs ({passes} passes each)")
     bind(f"sqlite:///{tmp}/c.db")
@@ -272,7 +276,7 @@ def part_c(tmp: Path, sizes: list[int], passes: int) -> None:
                 for i in range(20)]}}]
     import yaml
 
-    queries.sync_inventory(parse(yaml.safe_dump(doc), source="bench", base=tmp), now)
+    q_inventory.sync_inventory(parse(yaml.safe_dump(doc), source="bench", base=tmp), now)
     Sut.update(health="healthy", last_ok_at=now + 3600).execute()  # no probe during the bench
     cls = SutClass.get(SutClass.name == "demo")
     user = User.create(name="bench", capabilities="exec,query", token_hash="x" * 64, created_at=now)
@@ -298,13 +302,13 @@ def part_c(tmp: Path, sizes: list[int], passes: int) -> None:
     assert ctl.lead()
     have = 0
     probes = {
-        "suts_to_probe": lambda t: queries.suts_to_probe(t, 86400),
-        "enabled_classes": lambda t: queries.enabled_classes(),
-        "free_suts": lambda t: queries.free_suts(cls.id, t, 5),
-        "demand": lambda t: queries.demand(cls.id),
-        "held_counts": lambda t: queries.held_counts(cls.id),
-        "jobs_due": lambda t: queries.jobs_due(t),
-        "publish_due": lambda t: queries.publish_due(t),
+        "suts_to_probe": lambda t: q_suts.suts_to_probe(t, 86400),
+        "enabled_classes": lambda t: q_control.enabled_classes(),
+        "free_suts": lambda t: q_control.free_suts(cls.id, t, 5),
+        "demand": lambda t: q_control.demand(cls.id),
+        "held_counts": lambda t: q_control.held_counts(cls.id),
+        "jobs_due": lambda t: q_jobs.jobs_due(t),
+        "publish_due": lambda t: q_jobs.publish_due(t),
     }
     results = {}
     print(f"    {'finished jobs':>13} {'pass median':>12} {'p95':>8}   " +

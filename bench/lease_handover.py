@@ -10,7 +10,7 @@ database recorded it (B.acquired_at - A.ended_at, the server's clocks) is
 shown as well.
 
 Next to it, the cost of one SSH probe of the same SUT as the controller does
-it (paramiko connect + the one-command boot facts, fastpath/sched/health.py),
+it (paramiko connect + the one-command boot facts, fastpath/control/prober.py),
 and of the command alone on an open connection (the controller keeps one).
 
 Three scenarios, one scheduler each:
@@ -40,7 +40,7 @@ from pathlib import Path
 
 from harness import SUT_NET, free_ports, machine, median, percentile, scheduler, table
 
-from fastpath.sched.controller import tuning_from
+from fastpath.control.controller import tuning_from
 from fastpath.sut.facts import boot_facts
 from fastpath.sut.remote import Remote, Target
 from fastpath.testbed import Testbed

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fastpath.results import schema  # noqa: E402
-from fastpath.results.store import open_store  # noqa: E402
+from fastpath.results.backend import open_store  # noqa: E402
 
 MYSQL = os.environ.get("FASTPATH_BENCH_MYSQL", "root@127.0.0.1:3306")
 SUTS = 4

@@ -1,7 +1,7 @@
 """Errors, grouped by what the caller should do about them.
 
 User errors carry what went wrong in words a person can act on; the API maps
-each class to one HTTP status (`fastpath.sched.api.errors`) and the CLI maps
+each class to one HTTP status (`fastpath.api.errors`) and the CLI maps
 them to one exit status (`fastpath.cli.output.ExitStatus`). Loop outcomes tell
 the controller whether to retry a step later or give up on it.
 """

@@ -42,7 +42,7 @@ def _databases(tmp_path_factory):
         return opened[kind]
 
     yield get
-    from fastpath.sched.db import db
+    from fastpath.store.db import db
 
     if db.obj is not None and not db.is_closed():
         db.close()
@@ -54,8 +54,8 @@ def _databases(tmp_path_factory):
 
 def bind_clean(url: str):
     """Bind the models to `url`, with the schema created and every table empty."""
-    from fastpath.sched import db as dbmod
-    from fastpath.sched import models
+    from fastpath.store import db as dbmod
+    from fastpath.store import models
 
     if dbmod.db.obj is not None:
         if not dbmod.db.is_closed():
@@ -75,7 +75,7 @@ def bind_clean(url: str):
 @pytest.fixture(params=KINDS)
 def database(request, _databases):
     """The scheduler's models bound to an empty database, once per backend."""
-    from fastpath.sched.db import db
+    from fastpath.store.db import db
 
     url = _databases(request.param)
     bind_clean(url)
@@ -88,7 +88,7 @@ def database(request, _databases):
 @pytest.fixture
 def sqlite_database(_databases):
     """Like `database`, on SQLite only (for tests that are not about the backend)."""
-    from fastpath.sched.db import db
+    from fastpath.store.db import db
 
     url = _databases("sqlite")
     bind_clean(url)

@@ -57,7 +57,7 @@ def result() -> None:
 @reports_errors
 def list_(store: str, kind: str, glob: str | None, as_json: bool) -> None:
     """List the SUTs, swprofiles or benchmarks in STORE with their metadata."""
-    from fastpath.results.store import open_store
+    from fastpath.results.backend import open_store
 
     s = open_store(store)
     try:
@@ -98,7 +98,7 @@ def show(store: str, swprofiles: tuple[str, ...], benchmark: str | None, sut: st
          relative: bool, as_json: bool) -> None:
     """Statistics of the results in STORE, or a comparison of swprofiles."""
     from fastpath.results import analysis
-    from fastpath.results.store import Filters, open_store
+    from fastpath.results.backend import Filters, open_store
 
     s = open_store(store)
     try:
@@ -199,7 +199,7 @@ def _comparison(rows: list[dict], swprofiles: list[str], as_json: bool) -> None:
 @reports_errors
 def merge(stores: tuple[str, ...]) -> None:
     """Copy everything from the SRC stores into DST (created if missing); sources are only read."""
-    from fastpath.results.store import open_store
+    from fastpath.results.backend import open_store
 
     if len(stores) < 2:
         fail("give at least one source and the destination: fastpath result merge SRC... DST",

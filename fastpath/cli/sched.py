@@ -117,8 +117,8 @@ def run(log_level: str, **kw) -> None:
     """Run the scheduler: the controller and the API, stopped together by SIGTERM or Ctrl-C."""
     import os
 
+    from fastpath.control.controller import tuning_from
     from fastpath.sched import server
-    from fastpath.sched.controller import tuning_from
 
     _logging(log_level)
     tuning_from(os.environ.get("FASTPATH_TUNING"))  # a mistake stops us here, not in a child

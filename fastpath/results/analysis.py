@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from fastpath.results.store import Aggregate
+from fastpath.results.backend import Aggregate
 
 ALPHA = 0.05
 

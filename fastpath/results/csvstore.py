@@ -24,7 +24,7 @@ from pathlib import Path
 
 from fastpath.errors import Invalid
 from fastpath.results import schema
-from fastpath.results.store import Aggregate, Filters, ResultStore
+from fastpath.results.backend import Aggregate, Filters, ResultStore
 
 
 def _decode(kind: str, text: str):

@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from fastpath.errors import Invalid, Unavailable
 from fastpath.results import schema
-from fastpath.results.store import Aggregate, Filters, ResultStore
+from fastpath.results.backend import Aggregate, Filters, ResultStore
 
 
 class SqlStore(ResultStore):

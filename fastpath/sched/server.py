@@ -20,8 +20,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fastpath.sched import queries
-from fastpath.sched.db import bind
+from fastpath.store.db import bind
+from fastpath.store.queries import inventory, users
 
 log = logging.getLogger(__name__)
 
@@ -64,17 +64,17 @@ def bootstrap(settings: Settings, *, sync: bool) -> None:
     second token.
     """
     from fastpath.sched import sutclasses
-    from fastpath.sched.db import db
+    from fastpath.store.db import db
 
     specs = sutclasses.load(settings.sutclasses) if sync and settings.sutclasses else None
     bind(settings.database)
     settings.storage.mkdir(parents=True, exist_ok=True)
     with db.connection_context():
-        token = queries.ensure_admin(time.time())
+        token = users.ensure_admin(time.time())
         if token:  # at once: the token exists nowhere else
             banner(token)
         if specs is not None:
-            changed = queries.sync_inventory(specs, time.time())
+            changed = inventory.sync_inventory(specs, time.time())
             log.info("SUT classes synced: %s", {k: v for k, v in changed.items() if v})
 
 
@@ -103,7 +103,7 @@ def serve_api(settings: Settings) -> None:
 
         def load(self):
             # Runs in each worker after the fork: connections never cross a fork.
-            from fastpath.sched.api import create_app
+            from fastpath.api import create_app
 
             bind(settings.database)
             return create_app(storage=settings.storage, max_upload=settings.max_upload)
@@ -169,9 +169,9 @@ def serve_controller(settings: Settings) -> None:
     """Run the controller loop in this process until SIGTERM/SIGINT; SIGHUP re-reads SUT classes."""
     import threading
 
+    from fastpath.control.controller import Controller, tuning_from
     from fastpath.sched import sutclasses
-    from fastpath.sched.controller import Controller, tuning_from
-    from fastpath.sched.db import db
+    from fastpath.store.db import db
 
     tuning = tuning_from(os.environ.get("FASTPATH_TUNING"))
     bootstrap(settings, sync=True)
@@ -180,7 +180,7 @@ def serve_controller(settings: Settings) -> None:
         if settings.sutclasses:
             specs = sutclasses.load(settings.sutclasses)
             with db.connection_context():
-                changed = queries.sync_inventory(specs, time.time())
+                changed = inventory.sync_inventory(specs, time.time())
             log.info("SUT classes reloaded: %s", {k: v for k, v in changed.items() if v})
 
     controller = Controller(tuning=tuning, resync=resync, extensions=extensions(settings).items())
@@ -198,9 +198,9 @@ def serve_controller(settings: Settings) -> None:
 
 def extensions(settings: Settings) -> dict:
     """The controller's workers beyond SUT health: jobs and publishing."""
-    from fastpath.sched.jobs import JobRunner
-    from fastpath.sched.publisher import Publisher
-    from fastpath.sched.storage import Storage
+    from fastpath.control.publisher import Publisher
+    from fastpath.control.runner import JobRunner
+    from fastpath.store.files import Storage
 
     storage = Storage(settings.storage)
     workers = {"job": lambda ctl: JobRunner(ctl, storage, publish_to=settings.resultstore)}

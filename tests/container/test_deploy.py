@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from fastpath.cli.sched import sched as sched_group
-from fastpath.sched.sutclasses import parse as parse_sutclasses
+from fastpath.core.sutclass import parse as parse_sutclasses
 from tests.container.podman import ROOT, TOKEN, Podman, free_port, wait_healthz
 from tests.databases import scratch_database
 

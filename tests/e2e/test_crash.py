@@ -147,7 +147,7 @@ def job_plan(tmp_path, sleep: float = 0.0):
 
 
 def check_ran_once(s, tmp_path, store_url):
-    from fastpath.results.store import open_store
+    from fastpath.results.backend import open_store
 
     p = json.loads(s.cli("sched", "plan-list", "1", "--json").stdout)["plan"]
     assert p["state"] == "completed" and p["publishing"] == "done", p

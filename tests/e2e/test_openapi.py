@@ -25,7 +25,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from fastpath.sched.api.openapi import document
+from fastpath.api.openapi import document
 from tests.e2e.conftest import FAST
 from tests.e2e.scheduler import Scheduler
 
@@ -81,7 +81,7 @@ def test_the_server_serves_the_document(api):
 
 def test_the_document_covers_every_route(api):
     """Every route the app serves is in the document (so the check above reaches all of them)."""
-    from fastpath.sched.api import create_app
+    from fastpath.api import create_app
 
     s, _ = api
     with urllib.request.urlopen(s.url + "/openapi.json") as r:

@@ -9,7 +9,7 @@ import tarfile
 import pytest
 import yaml
 
-from fastpath.results.store import open_store
+from fastpath.results.backend import open_store
 from tests.databases import scratch_database
 
 RELEASE = "6.19.0-candidate"

@@ -8,9 +8,9 @@ from pathlib import Path
 import yaml
 from falcon.testing import TestClient
 
-from fastpath.sched import queries
-from fastpath.sched.api import create_app
-from fastpath.sched.sutclasses import parse
+from fastpath.api import create_app
+from fastpath.core.sutclass import parse
+from fastpath.store.queries import inventory, suts, users
 
 
 class Api:
@@ -21,7 +21,7 @@ class Api:
         sleep = clock.advance if hasattr(clock, "advance") else time.sleep
         self.client = TestClient(create_app(storage=storage, max_upload=max_upload, clock=clock,
                                             sleep=sleep))
-        self.admin = queries.ensure_admin(clock())
+        self.admin = users.ensure_admin(clock())
         self.tokens = {"admin": self.admin}
 
     def user(self, name: str, capabilities: str) -> str:
@@ -55,14 +55,14 @@ def declare(tmp_path: Path, classes: dict[str, int], now: float, **params) -> No
         {"name": f"{name}-{i:02d}", "connection": {"method": "SSH", "params": {
             "host": f"192.0.2.{i}", "user": "fpuser", "keyfile": str(key)}}} for i in range(1, n + 1)]}}
         for name, n in classes.items()]
-    queries.sync_inventory(parse(yaml.safe_dump(doc), source="s.yaml", base=tmp_path), now)
+    inventory.sync_inventory(parse(yaml.safe_dump(doc), source="s.yaml", base=tmp_path), now)
 
 
 def make_healthy(now: float) -> None:
-    from fastpath.sched.models import Sut
+    from fastpath.store.models import Sut
 
     for sut in Sut.select():
-        queries.record_ok(sut.id, now, facts={})
+        suts.record_ok(sut.id, now, facts={})
 
 
 def submit(api: Api, plan: dict, files: dict | None = None, who: str = "admin", priority: int = 5,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from fastpath.sched import queries
-from fastpath.sched.models import Sut
-from fastpath.sched.sutclasses import parse
+from fastpath.core.sutclass import parse
+from fastpath.store.models import Sut
+from fastpath.store.queries import inventory, leases, suts
 from tests.integration.api_helpers import Api, declare, make_healthy
 
 
@@ -31,7 +31,7 @@ def test_no_output_reveals_the_ssh_key(api, clock, tmp_path):
     api.user("bob", "lease,query")
     # ids are not reset between tests on PostgreSQL and MariaDB: use the one given
     lease = api.post("/leases", {"sutclass": "demo"}, who="bob").json["lease"]["id"]
-    queries.grant_lease(lease, Sut.get(Sut.name == "demo-01").id, clock())
+    leases.grant_lease(lease, Sut.get(Sut.name == "demo-01").id, clock())
     texts = [api.get("/sutclasses").text, api.get("/sutclasses/demo").text,
              api.get("/leases", all_users="true").text, api.get(f"/leases/{lease}").text]
     for text in texts:
@@ -42,15 +42,15 @@ def test_sync_is_declarative_and_never_deletes(api, clock, tmp_path):
     declare(tmp_path, {"demo": 2, "old": 1}, clock())
     clock.advance(60)
     declare(tmp_path, {"demo": 3}, clock())  # demo grows, old disappears
-    classes = {c.name: c for c in queries.list_classes()}
+    classes = {c.name: c for c in inventory.list_classes()}
     assert classes["old"].enabled is False
-    suts = {s.name: s.health for s in Sut.select()}
-    assert suts == {"demo-01": "unknown", "demo-02": "unknown", "demo-03": "unknown",
+    health = {s.name: s.health for s in Sut.select()}
+    assert health == {"demo-01": "unknown", "demo-02": "unknown", "demo-03": "unknown",
                     "old-01": "retired"}
     r = api.get("/sutclasses/old")
     assert r.json["sutclass"]["enabled"] is False and r.json["sutclass"]["suts"] == []
     declare(tmp_path, {"demo": 3, "old": 1}, clock())  # it comes back
-    assert queries.get_class("old").enabled is True
+    assert inventory.get_class("old").enabled is True
     assert Sut.get(Sut.name == "old-01").health == "unknown"
 
 
@@ -63,14 +63,14 @@ def test_maintenance_and_changed_connections(api, clock, tmp_path):
             {"name": "demo-01", "maintenance": maintenance, "connection": {"method": "SSH", "params": {
                 "host": host, "keyfile": str(key)}}}]}}])
 
-    queries.sync_inventory(parse(doc(), source="s", base=tmp_path), clock())
+    inventory.sync_inventory(parse(doc(), source="s", base=tmp_path), clock())
     make_healthy(clock())
-    queries.pin_host_key(Sut.get().id, "ssh-ed25519 AAAA")
-    queries.sync_inventory(parse(doc(maintenance=True), source="s", base=tmp_path), clock())
+    suts.pin_host_key(Sut.get().id, "ssh-ed25519 AAAA")
+    inventory.sync_inventory(parse(doc(maintenance=True), source="s", base=tmp_path), clock())
     assert Sut.get().health == "maintenance"
-    queries.sync_inventory(parse(doc(), source="s", base=tmp_path), clock())
+    inventory.sync_inventory(parse(doc(), source="s", base=tmp_path), clock())
     assert Sut.get().health == "unknown" and Sut.get().host_key == "ssh-ed25519 AAAA"
-    queries.sync_inventory(parse(doc(host="192.0.2.9"), source="s", base=tmp_path), clock())
+    inventory.sync_inventory(parse(doc(host="192.0.2.9"), source="s", base=tmp_path), clock())
     sut = Sut.get()
     assert (sut.host, sut.host_key, sut.health) == ("192.0.2.9", None, "unknown")
 
@@ -82,7 +82,7 @@ def test_usage_over_a_window(api, clock, tmp_path):
     api.user("bob", "lease,query")
     lease = api.post("/leases", {"sutclass": "demo"}, who="bob").json["lease"]
     clock.advance(100)
-    assert queries.grant_lease(lease["id"], Sut.get(Sut.name == "demo-01").id, clock())
+    assert leases.grant_lease(lease["id"], Sut.get(Sut.name == "demo-01").id, clock())
     clock.advance(100)
     api.post(f"/leases/{lease['id']}/release", who="bob")
     clock.advance(200)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fastpath.sched import queries
-from fastpath.sched.models import Lease, Sut, Usage
+from fastpath.store.models import Lease, Sut, Usage
+from fastpath.store.queries import leases, suts
 from tests.integration.api_helpers import Api, declare, make_healthy
 
 
@@ -27,7 +27,7 @@ def acquire(api, who="bob", **body):
 
 
 def grant(lease_id, sut="demo-01", clock=None):
-    assert queries.grant_lease(lease_id, Sut.get(Sut.name == sut).id, clock())
+    assert leases.grant_lease(lease_id, Sut.get(Sut.name == sut).id, clock())
 
 
 def test_request_and_wait(api, clock):
@@ -123,16 +123,16 @@ def test_release_rules(api, clock):
 def test_a_sut_is_never_granted_twice(api, clock):
     a, b = acquire(api), acquire(api, who="dave")
     grant(a["id"], clock=clock)
-    assert not queries.grant_lease(b["id"], Sut.get(Sut.name == "demo-01").id, clock())
-    assert not queries.grant_lease(a["id"], Sut.get(Sut.name == "demo-02").id, clock())  # not queued
+    assert not leases.grant_lease(b["id"], Sut.get(Sut.name == "demo-01").id, clock())
+    assert not leases.grant_lease(a["id"], Sut.get(Sut.name == "demo-02").id, clock())  # not queued
     assert Lease.get_by_id(b["id"]).state == "queued"
 
 
 def test_unhealthy_or_maintenance_suts_are_not_granted(api, clock):
     lease = acquire(api)
     sut = Sut.get(Sut.name == "demo-01")
-    queries.record_failure(sut.id, clock(), "down", base=5, cap=300)
-    assert not queries.grant_lease(lease["id"], sut.id, clock())
+    suts.record_failure(sut.id, clock(), "down", base=5, cap=300)
+    assert not leases.grant_lease(lease["id"], sut.id, clock())
 
 
 def test_disabled_class_takes_no_new_leases(api, clock, tmp_path):

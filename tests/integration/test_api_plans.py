@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from fastpath.sched import queries
-from fastpath.sched.models import Job, Plan, Sut
+from fastpath.store.models import Job, Plan, Sut
+from fastpath.store.queries import inventory, jobs
 from tests.integration.api_helpers import Api, make_healthy, submit
 
 GUIDE = {
@@ -22,7 +22,7 @@ GUIDE = {
 def api(database, clock, tmp_path):
     api = Api(clock, tmp_path / "storage", max_upload=10_000)
     (tmp_path / "key").write_text("x")
-    queries.sync_inventory(_classes(tmp_path), clock())
+    inventory.sync_inventory(_classes(tmp_path), clock())
     make_healthy(clock())
     api.user("alice", "exec,query")
     api.user("carol", "exec,query")
@@ -34,7 +34,7 @@ def _classes(tmp_path):
     """demo: two SUTs booted by power_cycle; bare: one SUT that boots nothing."""
     import yaml
 
-    from fastpath.sched.sutclasses import parse
+    from fastpath.core.sutclass import parse
 
     key = tmp_path / "key"
     doc = [{"sutclass": name, "type": "static", "params": {
@@ -69,8 +69,8 @@ def test_the_guides_plan(api, files, tmp_path):
     assert sw["kernel"] == "sha256:" + hashlib.sha256(files["swprofiles[0].kernel"].read_bytes()).hexdigest()
     assert (tmp_path / "storage" / "blobs" / sw["kernel"][7:9] / sw["kernel"][7:]).is_file()
     assert [b["timeout"] for b in stored["benchmarks"]] == [3600.0, 3600.0]
-    jobs = list(Job.select().where(Job.plan == plan["id"]).order_by(Job.id))
-    assert [(j.session, j.swprofile, j.priority) for j in jobs] == [(1, 0, 8), (2, 0, 8), (3, 0, 8)]
+    rows = list(Job.select().where(Job.plan == plan["id"]).order_by(Job.id))
+    assert [(j.session, j.swprofile, j.priority) for j in rows] == [(1, 0, 8), (2, 0, 8), (3, 0, 8)]
     detail = api.get(f"/plans/{plan['id']}", who="bob").json["plan"]  # query can read
     assert [j["swprofile"] for j in detail["jobs"]] == ["baseline"] * 3
     again = submit(api, GUIDE, files, who="alice", publish=False)
@@ -101,16 +101,16 @@ def test_listing_defaults_update_and_cancel(api, files, clock):
     assert {j.priority for j in Job.select().where(Job.plan == a)} == {9}
     assert api.patch(f"/plans/{a}", {"priority": 11}, who="alice").status_code == 400
     # one job of `a` is running; cancelling cancels the queued ones and lets it finish
-    sut = Sut.select().where(Sut.sutclass == queries.get_class("demo").id).first()
+    sut = Sut.select().where(Sut.sutclass == inventory.get_class("demo").id).first()
     first = Job.select().where(Job.plan == a).order_by(Job.id).first()
-    assert queries.assign_job(first.id, sut.id, clock())
+    assert jobs.assign_job(first.id, sut.id, clock())
     r = api.post(f"/plans/{a}/cancel", who="alice")
     assert r.status_code == 200
     plan = r.json["plan"]
     assert plan["state"] == "running" and plan["cancel_requested"] is True
     assert [j["state"] for j in plan["jobs"]] == ["assigned", "cancelled", "cancelled"]
     assert ids(all_states="true", states="cancelled") == []
-    queries.finish_job(Job.get_by_id(first.id), "completed", clock(), publish=False)
+    jobs.finish_job(Job.get_by_id(first.id), "completed", clock(), publish=False)
     assert Plan.get_by_id(a).state == "cancelled"
     r = api.post(f"/plans/{a}/cancel", who="alice")
     assert r.status_code == 409 and "already cancelled" in r.json["description"]

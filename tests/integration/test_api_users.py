@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fastpath.sched.models import Event, User
+from fastpath.store.models import Event, User
 from tests.integration.api_helpers import Api
 
 
@@ -27,9 +27,9 @@ def test_create_user_exactly_as_documented(api):
 
 
 def test_first_admin_is_made_once(api, clock):
-    from fastpath.sched import queries
+    from fastpath.store.queries import users
 
-    assert queries.ensure_admin(clock()) is None
+    assert users.ensure_admin(clock()) is None
     assert User.select().where(User.name == "admin").count() == 1
     assert User.get(User.name == "admin").capabilities == "admin,exec,lease,query"
 

@@ -2,7 +2,7 @@
 
 Each container is started as the job driver starts it (`podman run --rm -v
 SHARE:/fastpath-share IMAGE`) with the benchmark.yaml the scheduler writes
-(`fastpath.sched.jobs.benchmark_yaml` of the library's benchmark, params
+(`fastpath.control.runner.benchmark_yaml` of the library's benchmark, params
 overridden as a plan overrides them).
 """
 
@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from fastpath.benchmarks import images
+from fastpath.control.runner import benchmark_yaml
+from fastpath.core.manifest import HEADER, parse_results
 from fastpath.plan.library import load_include
-from fastpath.sched.jobs import benchmark_yaml
-from fastpath.sched.manifest import HEADER, parse_results
 
 SHORT = {"time": 1}  # seconds per run: enough for a stable rate, short for the suite
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fastpath.sched import queries
-from fastpath.sched.controller import Controller, Tuning
-from fastpath.sched.models import Event, Lease, Sut
+from fastpath.control.controller import Controller, Tuning
+from fastpath.store.models import Event, Lease, Sut
+from fastpath.store.queries import control
 from tests.fakes import FakeConnections, InlineExecutor
 from tests.integration.api_helpers import Api, declare
 
@@ -148,8 +148,8 @@ def test_only_the_leader_acts_and_a_standby_takes_over(world, clock):
     assert not other.lead()
     clock.advance(TUNING.ttl + 1)  # c1 stopped renewing
     assert other.lead()
-    assert queries.leader().holder == "c2"
-    with pytest.raises(queries.LostLeadership):
+    assert control.leader().holder == "c2"
+    with pytest.raises(control.LostLeadership):
         with ctl.fence():
             pass
     clock.advance(TUNING.renew + 1)

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fastpath.sched import queries
-from fastpath.sched.controller import Controller, Tuning
-from fastpath.sched.jobs import JobRunner
-from fastpath.sched.models import Job, Plan, Sut
-from fastpath.sched.storage import Storage
-from fastpath.sched.sutclasses import parse
+from fastpath.control.controller import Controller, Tuning
+from fastpath.control.runner import JobRunner
+from fastpath.core.sutclass import parse
+from fastpath.store.files import Storage
+from fastpath.store.models import Job, Plan, Sut
+from fastpath.store.queries import inventory
 from tests.fakes import InlineExecutor
 from tests.integration.api_helpers import Api, submit
 
@@ -50,7 +50,7 @@ class Loop:
 
 def declare(bed, tmp_path, suts, **params):
     doc = bed.sutclasses("lab", suts=suts, **params)
-    queries.sync_inventory(parse(yaml.safe_dump(doc), source="s.yaml", base=tmp_path), time.time())
+    inventory.sync_inventory(parse(yaml.safe_dump(doc), source="s.yaml", base=tmp_path), time.time())
 
 
 def busy(**params) -> dict:
@@ -109,7 +109,7 @@ def test_plan_with_sessions_swprofiles_warmups_repeats(world, tmp_path):
         assert len(starts) == benches * 3 and all(p.read_text().count("started") == 1 for p in starts)
     assert len(sessions) == 4  # one session id per job
     assert {s.health for s in Sut.select()} == {"healthy"}
-    assert queries.holders() == {}  # every SUT was freed
+    assert inventory.holders() == {}  # every SUT was freed
 
 
 def test_benchmark_failures_become_error_records(world, tmp_path):

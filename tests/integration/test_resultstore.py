@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from fastpath.cli.result import result as result_cli
 from fastpath.errors import Invalid, Unavailable
 from fastpath.results import analysis
-from fastpath.results.store import Filters, open_store
+from fastpath.results.backend import Filters, open_store
 from tests.databases import scratch_database
 
 FORMATS = ("csv", "sqlite", "mysql")
@@ -254,7 +254,7 @@ def test_foreign_schemas_are_refused(tmp_path, urls):
 
 CRASHER = """
 import sys, json
-from fastpath.results.store import open_store
+from fastpath.results.backend import open_store
 store = open_store(sys.argv[1], create=True)
 store.publish(json.load(open(sys.argv[2])))
 print("published", flush=True)

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fastpath.errors import Invalid
-from fastpath.sched import auth
-from fastpath.sched.states import (
+from fastpath.core import tokens
+from fastpath.core.states import (
     JobState,
     LeaseState,
     PlanState,
@@ -14,14 +13,15 @@ from fastpath.sched.states import (
     parse_states,
     plan_state,
 )
+from fastpath.errors import Invalid
 
 
 def test_tokens_are_random_and_stored_hashed():
-    a, b = auth.new_token(), auth.new_token()
+    a, b = tokens.new_token(), tokens.new_token()
     assert a != b and len(a) >= 43
-    assert auth.hash_token(a) != a and len(auth.hash_token(a)) == 64
-    assert auth.token_matches(a, auth.hash_token(a))
-    assert not auth.token_matches(b, auth.hash_token(a))
+    assert tokens.hash_token(a) != a and len(tokens.hash_token(a)) == 64
+    assert tokens.token_matches(a, tokens.hash_token(a))
+    assert not tokens.token_matches(b, tokens.hash_token(a))
 
 
 @pytest.mark.parametrize("text, normal", [
@@ -29,14 +29,14 @@ def test_tokens_are_random_and_stored_hashed():
     ("admin,exec,lease,query", "admin,exec,lease,query"),
 ])
 def test_capabilities_normalised(text, normal):
-    assert auth.parse_capabilities(text) == normal
+    assert tokens.parse_capabilities(text) == normal
 
 
 @pytest.mark.parametrize("text, words", [("", "none given"), (" , ", "none given"),
                                          ("exec,root", "unknown 'root'"), ("EXEC", "unknown 'EXEC'")])
 def test_bad_capabilities(text, words):
     with pytest.raises(Invalid, match=words):
-        auth.parse_capabilities(text)
+        tokens.parse_capabilities(text)
 
 
 @pytest.mark.parametrize("caps, needed, ok", [
@@ -44,7 +44,7 @@ def test_bad_capabilities(text, words):
     ("query", "admin", False), ("admin", "admin", True),
 ])
 def test_has(caps, needed, ok):
-    assert auth.has(caps, needed) is ok
+    assert tokens.has(caps, needed) is ok
 
 
 def test_transitions():
@@ -79,5 +79,5 @@ def test_plan_state_rolls_up_from_jobs(started, cancel, jobs, expected):
 def test_tokens_can_be_typed_as_a_command_line_argument():
     # token_urlsafe alone starts with '-' one time in 64, and click then reads it as an option
     for _ in range(500):
-        token = auth.new_token()
+        token = tokens.new_token()
         assert token[0].isalnum() and len(token) > 40

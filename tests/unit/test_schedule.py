@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from fastpath.sched.schedule import Demand, FreeSut, queue_order, schedule
+from fastpath.core.schedule import Demand, FreeSut, queue_order, schedule
 
 
 def D(kind, id, user, priority=5, at=0.0, avoid=()):

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from fastpath.core.sutclass import parse
 from fastpath.errors import InputError
-from fastpath.sched.sutclasses import parse
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import shutil
 import signal
 from collections import Counter
 
-from fastpath.results.store import open_store
+from fastpath.results.backend import open_store
 from fastpath.testbed.vm import BASE_CMDLINE, VirtualSut
 from tests.vm.conftest import FAILING_BOOT_TIMEOUT
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import peewee as pw
 
+from fastpath.core.states import LeaseState, SutState
 from fastpath.errors import Conflict, NotFound
-from fastpath.sched.models import Lease, Sut, SutClass, Usage, User
-from fastpath.sched.queries.base import atomic, bump, lock, log, transition
-from fastpath.sched.queries.inventory import get_class, holders
-from fastpath.sched.states import Health, LeaseState
+from fastpath.store.models import Lease, Sut, SutClass, Usage, User
+from fastpath.store.queries.base import atomic, bump, lock, log, transition
+from fastpath.store.queries.inventory import get_class, holders
 
 
 def request_lease(user: User, sutclass: str, priority: int, now: float,
@@ -73,7 +73,7 @@ def grant_lease(lease_id: int, sut_id: int, now: float) -> bool:
     with atomic():
         lock(Sut, sut_id)
         sut = Sut.get_by_id(sut_id)
-        if sut.health != Health.HEALTHY or sut_id in holders(sut.sutclass_id):
+        if sut.health != SutState.HEALTHY or sut_id in holders(sut.sutclass_id):
             return False
         lease = Lease.get_by_id(lease_id)
         if not transition(Lease, lease_id, LeaseState.QUEUED, LeaseState.ACQUIRED,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fastpath.core.states import HOLDING_JOB, LeaseState, SutState
+from fastpath.core.sutclass import ClassSpec, SutSpec
 from fastpath.errors import NotFound
-from fastpath.sched.models import Job, Lease, Sut, SutClass, Usage
-from fastpath.sched.queries.base import atomic, bump, log
-from fastpath.sched.states import HOLDING_JOB, Health, LeaseState
-from fastpath.sched.sutclasses import ClassSpec, SutSpec
+from fastpath.store.models import Job, Lease, Sut, SutClass, Usage
+from fastpath.store.queries.base import atomic, bump, log
 
 ACTOR = "config"
 
@@ -33,9 +33,9 @@ def sync_inventory(specs: list[ClassSpec], now: float) -> dict[str, list[str]]:
             SutClass.update(enabled=False, updated_at=now).where(SutClass.id == cls.id).execute()
             changed["disabled"].append(cls.name)
             log(ACTOR, "sutclass", cls.id, "enabled", "disabled", now)
-        gone = Sut.select().where(Sut.name.not_in(list(declared)) & (Sut.health != Health.RETIRED))
+        gone = Sut.select().where(Sut.name.not_in(list(declared)) & (Sut.health != SutState.RETIRED))
         for sut in gone:
-            _set_health(sut, Health.RETIRED, now, "removed from the configuration", retired_at=now)
+            _set_health(sut, SutState.RETIRED, now, "removed from the configuration", retired_at=now)
             changed["retired"].append(sut.name)
         bump()
     return changed
@@ -65,7 +65,7 @@ def _sync_sut(cls: SutClass, spec: SutSpec, now: float, changed: dict) -> None:
         sutclass=cls.id, host=spec.host, port=spec.port, user=spec.user,
         keyfile=spec.keyfile, params=spec.params,
     )
-    wanted = Health.MAINTENANCE if spec.maintenance else Health.UNKNOWN
+    wanted = SutState.MAINTENANCE if spec.maintenance else SutState.UNKNOWN
     if sut is None:
         sut = Sut.create(name=spec.name, **fields, health=wanted, created_at=now)
         changed["added"].append(spec.name)
@@ -78,15 +78,15 @@ def _sync_sut(cls: SutClass, spec: SutSpec, now: float, changed: dict) -> None:
         extra = {"host_key": None} if moved else {}
         Sut.update(**fields, **extra).where(Sut.id == sut.id).execute()
         changed["updated"].append(spec.name)
-    if spec.maintenance and sut.health != Health.MAINTENANCE:
-        _set_health(sut, Health.MAINTENANCE, now, "maintenance: true in the configuration")
+    if spec.maintenance and sut.health != SutState.MAINTENANCE:
+        _set_health(sut, SutState.MAINTENANCE, now, "maintenance: true in the configuration")
     elif not spec.maintenance and (
-        sut.health in (Health.MAINTENANCE, Health.RETIRED) or reconnect
+        sut.health in (SutState.MAINTENANCE, SutState.RETIRED) or reconnect
     ):
-        _set_health(sut, Health.UNKNOWN, now, None, retired_at=None, failures=0, next_check_at=None)
+        _set_health(sut, SutState.UNKNOWN, now, None, retired_at=None, failures=0, next_check_at=None)
 
 
-def _set_health(sut: Sut, health: Health, now: float, reason: str | None, **fields) -> None:
+def _set_health(sut: Sut, health: SutState, now: float, reason: str | None, **fields) -> None:
     Sut.update(health=health, reason=reason, **fields).where(Sut.id == sut.id).execute()
     log(ACTOR, "sut", sut.id, sut.health, health, now, reason)
 
@@ -105,7 +105,7 @@ def get_class(name: str) -> SutClass:
 def class_suts(class_id: int, *, retired: bool = False) -> list[Sut]:
     query = Sut.select().where(Sut.sutclass == class_id)
     if not retired:
-        query = query.where(Sut.health != Health.RETIRED)
+        query = query.where(Sut.health != SutState.RETIRED)
     return list(query.order_by(Sut.name))
 
 
@@ -135,7 +135,7 @@ class ClassUsage:
 def class_usage(cls: SutClass, now: float, start: float | None, end: float | None) -> ClassUsage:
     suts = Sut.select(Sut.id, Sut.created_at, Sut.retired_at, Sut.health).where(Sut.sutclass == cls.id)
     suts = list(suts)
-    total = sum(1 for s in suts if s.health != Health.RETIRED)
+    total = sum(1 for s in suts if s.health != SutState.RETIRED)
     in_use = len(holders(cls.id))
     if start is None and end is None:
         return ClassUsage(in_use, total, None)

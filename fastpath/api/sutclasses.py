@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from fastpath.api.middleware import needs
+from fastpath.api.request import timestamp
+from fastpath.api.views import sutclass_view
 from fastpath.errors import Invalid
-from fastpath.sched import queries
-from fastpath.sched.api.middleware import needs
-from fastpath.sched.api.request import timestamp
-from fastpath.sched.api.views import sutclass_view
+from fastpath.store.queries import inventory
 
 
 class SutClasses:
@@ -24,15 +24,15 @@ class SutClasses:
         start, end = self._window(req)
         now = self.clock()
         classes = [
-            sutclass_view(c, queries.class_usage(c, now, start, end), window=(start, end))
-            for c in queries.list_classes()
+            sutclass_view(c, inventory.class_usage(c, now, start, end), window=(start, end))
+            for c in inventory.list_classes()
         ]
         resp.media = {"status": "success", "sutclasses": classes}
 
     @needs("query")
     def on_get_item(self, req, resp, name: str) -> None:
         start, end = self._window(req)
-        cls = queries.get_class(name)
-        usage = queries.class_usage(cls, self.clock(), start, end)
+        cls = inventory.get_class(name)
+        usage = inventory.class_usage(cls, self.clock(), start, end)
         resp.media = {"status": "success",
                       "sutclass": sutclass_view(cls, usage, detail=True, window=(start, end))}

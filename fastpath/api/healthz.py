@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import falcon
 
-from fastpath.sched import queries
+from fastpath.store.queries import base
 
 
-class Health:
+class Healthz:
     public = True
 
     def on_get(self, req, resp) -> None:
-        queries.changes()  # a real round trip to the database
+        base.changes()  # a real round trip to the database
         resp.media = {"status": "success", "database": "ok"}
         resp.status = falcon.HTTP_200

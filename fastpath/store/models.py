@@ -11,7 +11,7 @@ import json
 
 import peewee as pw
 
-from fastpath.sched.db import db
+from fastpath.store.db import db
 
 
 class JSONField(pw.TextField):

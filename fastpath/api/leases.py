@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import falcon
 
-from fastpath.sched import queries
-from fastpath.sched.api.listing import owner_filter, state_filter
-from fastpath.sched.api.middleware import ensure_owner, needs
-from fastpath.sched.api.request import body, idempotency_key, integer, number
-from fastpath.sched.api.views import lease_view
-from fastpath.sched.states import ACTIVE_LEASE, LeaseState, parse_states
+from fastpath.api.listing import owner_filter, state_filter
+from fastpath.api.middleware import ensure_owner, needs
+from fastpath.api.request import body, idempotency_key, integer, number
+from fastpath.api.views import lease_view
+from fastpath.core.states import ACTIVE_LEASE, LeaseState, parse_states
+from fastpath.store.queries import base, leases
 
 MAX_WAIT = 60.0
 
@@ -24,36 +24,36 @@ class Leases:
         if not isinstance(doc["sutclass"], str):
             raise falcon.HTTPBadRequest(description="sutclass: expected a SUT class name")
         priority = integer(doc.get("priority", 5), "priority", 0, 10)
-        lease, new = queries.request_lease(req.context.user, doc["sutclass"], priority,
+        lease, new = leases.request_lease(req.context.user, doc["sutclass"], priority,
                                            self.clock(), idempotency_key(req))
         resp.status = falcon.HTTP_201 if new else falcon.HTTP_200
-        resp.media = {"status": "success", "lease": lease_view(queries.get_lease(lease.id))}
+        resp.media = {"status": "success", "lease": lease_view(leases.get_lease(lease.id))}
 
     @needs("query", "lease")
     def on_get(self, req, resp) -> None:
         states = state_filter(req, LeaseState, ACTIVE_LEASE, parse_states)
         users = owner_filter(req)
-        leases = queries.list_leases(states, users)
-        resp.media = {"status": "success", "leases": [lease_view(x) for x in leases]}
+        found = leases.list_leases(states, users)
+        resp.media = {"status": "success", "leases": [lease_view(x) for x in found]}
 
     @needs("query", "lease")
     def on_get_item(self, req, resp, id: int) -> None:
         wait = number(req.get_param("wait") or 0, "wait", 0, MAX_WAIT)
-        lease = queries.get_lease(id)
+        lease = leases.get_lease(id)
         deadline = self.clock() + wait
-        seen = queries.changes()
+        seen = base.changes()
         # Long-poll: watch the cheap change counter, re-read the lease when it moves.
         while lease.state == LeaseState.QUEUED and self.clock() < deadline:
             self.sleep(self.poll)
-            now_seen = queries.changes()
+            now_seen = base.changes()
             if now_seen != seen:
                 seen = now_seen
-                lease = queries.get_lease(id)
+                lease = leases.get_lease(id)
         resp.media = {"status": "success", "lease": lease_view(lease)}
 
     @needs("lease")
     def on_post_release(self, req, resp, id: int) -> None:
-        lease = queries.get_lease(id)
+        lease = leases.get_lease(id)
         ensure_owner(req, lease.user_id, f"lease {id}")
-        lease = queries.release_lease(lease, req.context.user.name, self.clock())
+        lease = leases.release_lease(lease, req.context.user.name, self.clock())
         resp.media = {"status": "success", "lease": lease_view(lease)}

@@ -35,7 +35,7 @@ class JobState(StrEnum):
     CANCELLED = "cancelled"
 
 
-class Health(StrEnum):
+class SutState(StrEnum):
     UNKNOWN = "unknown"
     HEALTHY = "healthy"
     UNHEALTHY = "unhealthy"
@@ -81,7 +81,7 @@ ACTIVE_JOB = (JobState.QUEUED, JobState.ASSIGNED, JobState.RUNNING)
 HOLDING_JOB = (JobState.ASSIGNED, JobState.RUNNING)
 FINAL_JOB = (JobState.COMPLETED, JobState.FAILED, JobState.CANCELLED)
 # health states the controller may change; the others are set by configuration
-PROBED = (Health.UNKNOWN, Health.HEALTHY, Health.UNHEALTHY)
+PROBED = (SutState.UNKNOWN, SutState.HEALTHY, SutState.UNHEALTHY)
 
 
 def allowed(old: StrEnum, new: StrEnum) -> bool:

@@ -6,10 +6,10 @@ import re
 
 import peewee as pw
 
+from fastpath.core import tokens
 from fastpath.errors import Conflict, Invalid
-from fastpath.sched import auth
-from fastpath.sched.models import User
-from fastpath.sched.queries.base import atomic, log
+from fastpath.store.models import User
+from fastpath.store.queries.base import atomic, log
 
 USER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 ADMIN = "admin"
@@ -19,12 +19,12 @@ def create_user(name: str, capabilities: str, now: float, *, actor: str) -> tupl
     """A new user and its token (the only time the token exists in clear)."""
     if not isinstance(name, str) or not USER_NAME.match(name):
         raise Invalid("name: expected 1-64 letters, digits, '.', '_', '@' or '-'")
-    caps = auth.parse_capabilities(capabilities)
-    token = auth.new_token()
+    caps = tokens.parse_capabilities(capabilities)
+    token = tokens.new_token()
     try:
         with atomic():
             user = User.create(
-                name=name, capabilities=caps, token_hash=auth.hash_token(token), created_at=now
+                name=name, capabilities=caps, token_hash=tokens.hash_token(token), created_at=now
             )
             log(actor, "user", user.id, None, "created", now, caps)
     except pw.IntegrityError as exc:
@@ -37,14 +37,14 @@ def ensure_admin(now: float) -> str | None:
     if User.select().exists():
         return None
     try:
-        return create_user(ADMIN, ",".join(auth.CAPABILITIES), now, actor="scheduler")[1]
+        return create_user(ADMIN, ",".join(tokens.CAPABILITIES), now, actor="scheduler")[1]
     except Conflict:
         return None  # another process of a split deployment made it first
 
 
 def authenticate(token: str) -> User | None:
-    user = User.get_or_none(User.token_hash == auth.hash_token(token))
-    if user is None or not auth.token_matches(token, user.token_hash):
+    user = User.get_or_none(User.token_hash == tokens.hash_token(token))
+    if user is None or not tokens.token_matches(token, user.token_hash):
         return None
     return user
 

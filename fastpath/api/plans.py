@@ -14,16 +14,16 @@ import re
 
 import falcon
 
+from fastpath.api.listing import owner_filter, state_filter
+from fastpath.api.middleware import ensure_owner, needs
+from fastpath.api.request import MAX_JSON, body, idempotency_key, integer
+from fastpath.api.views import plan_view
+from fastpath.core.states import ACTIVE_PLAN, PlanState, parse_states
 from fastpath.errors import Conflict, Invalid, TooLarge
 from fastpath.plan import schema
 from fastpath.plan.split import split
-from fastpath.sched import queries
-from fastpath.sched.api.listing import owner_filter, state_filter
-from fastpath.sched.api.middleware import ensure_owner, needs
-from fastpath.sched.api.request import MAX_JSON, body, idempotency_key, integer
-from fastpath.sched.api.views import plan_view
-from fastpath.sched.states import ACTIVE_PLAN, PlanState, parse_states
-from fastpath.sched.storage import Storage
+from fastpath.store.files import Storage
+from fastpath.store.queries import inventory, plans
 
 FILE_PART = re.compile(r"^swprofiles\[(\d{1,4})\]\.(" + "|".join(schema.PATH_FIELDS) + ")$")
 SOURCE = "plan"
@@ -36,8 +36,8 @@ class Plans:
     @needs("exec")
     def on_post(self, req, resp) -> None:
         key = idempotency_key(req)
-        if (done := queries.find_request(req.context.user, key)) is not None:
-            resp.media = {"status": "success", "plan": plan_view(queries.get_plan(done.id))}
+        if (done := plans.find_request(req.context.user, key)) is not None:
+            resp.media = {"status": "success", "plan": plan_view(plans.get_plan(done.id))}
             return  # a retry of a request that was done; the body is not read
         if req.content_length and req.content_length > self.max_upload:
             raise TooLarge(f"upload of {req.content_length} bytes is larger than the limit of "
@@ -50,17 +50,17 @@ class Plans:
         priority = integer(options.get("priority", 5), "priority", 0, 10)
         publish = _boolean(options.get("publish", True), "publish")
         plan = schema.validate(doc, source=SOURCE)
-        cls = queries.get_class(plan["sut"]["sutclass"])
+        cls = inventory.get_class(plan["sut"]["sutclass"])
         if not cls.enabled:
             raise Conflict(f"SUT class {cls.name!r} is disabled: it is no longer configured")
         if cls.params.get("boot") == "none":
             schema.check_bootless(plan, source=SOURCE)
         plan = self._attach(plan, uploads)
         jobs = [(j.swprofile, j.session) for j in split(plan)]
-        created = queries.create_plan(req.context.user, cls, plan, jobs, priority, publish,
+        created = plans.create_plan(req.context.user, cls, plan, jobs, priority, publish,
                                       self.clock(), key)
         resp.status = falcon.HTTP_201
-        resp.media = {"status": "success", "plan": plan_view(queries.get_plan(created.id))}
+        resp.media = {"status": "success", "plan": plan_view(plans.get_plan(created.id))}
 
     def _multipart(self, req) -> tuple[dict, dict, dict[str, str]]:
         doc, options, uploads = None, {}, {}
@@ -107,31 +107,31 @@ class Plans:
     @needs("query")
     def on_get(self, req, resp) -> None:
         states = state_filter(req, PlanState, ACTIVE_PLAN, parse_states)
-        plans = queries.list_plans(states, owner_filter(req))
-        counts = queries.job_counts([p.id for p in plans])
+        found = plans.list_plans(states, owner_filter(req))
+        counts = plans.job_counts([p.id for p in found])
         resp.media = {"status": "success",
-                      "plans": [plan_view(p, counts.get(p.id)) for p in plans]}
+                      "plans": [plan_view(p, counts.get(p.id)) for p in found]}
 
     @needs("query")
     def on_get_item(self, req, resp, id: int) -> None:
-        plan = queries.get_plan(id)
-        resp.media = {"status": "success", "plan": plan_view(plan, jobs=queries.plan_jobs(id))}
+        plan = plans.get_plan(id)
+        resp.media = {"status": "success", "plan": plan_view(plan, jobs=plans.plan_jobs(id))}
 
     @needs("exec")
     def on_patch_item(self, req, resp, id: int) -> None:
         doc = body(req, {"priority"}, ("priority",))
         priority = integer(doc["priority"], "priority", 0, 10)
-        plan = queries.get_plan(id)
+        plan = plans.get_plan(id)
         ensure_owner(req, plan.user_id, f"plan {id}")
-        plan = queries.set_plan_priority(plan, priority, req.context.user.name, self.clock())
+        plan = plans.set_plan_priority(plan, priority, req.context.user.name, self.clock())
         resp.media = {"status": "success", "plan": plan_view(plan)}
 
     @needs("exec")
     def on_post_cancel(self, req, resp, id: int) -> None:
-        plan = queries.get_plan(id)
+        plan = plans.get_plan(id)
         ensure_owner(req, plan.user_id, f"plan {id}")
-        plan = queries.cancel_plan(plan, req.context.user.name, self.clock())
-        resp.media = {"status": "success", "plan": plan_view(plan, jobs=queries.plan_jobs(id))}
+        plan = plans.cancel_plan(plan, req.context.user.name, self.clock())
+        resp.media = {"status": "success", "plan": plan_view(plan, jobs=plans.plan_jobs(id))}
 
 
 def _json(raw: bytes):

@@ -31,14 +31,15 @@ from pathlib import Path
 
 import yaml
 
+from fastpath.control import failpoints, prober
+from fastpath.core import manifest
+from fastpath.core.states import HOLDING_JOB, JobState
 from fastpath.errors import FastpathError
 from fastpath.plan.split import JobSpec, runs
-from fastpath.sched import failpoints, health, manifest, queries
-from fastpath.sched.models import Job, Plan, Sut
-from fastpath.sched.states import HOLDING_JOB, JobState
-from fastpath.sched.storage import Storage
-from fastpath.sut import boot, facts
-from fastpath.sut import runs as sutruns
+from fastpath.store.files import Storage
+from fastpath.store.models import Job, Plan, Sut
+from fastpath.store.queries import inventory, jobs, plans, suts
+from fastpath.sut import boot, driver, facts
 from fastpath.sut.boot import BootFailure
 from fastpath.sut.remote import Remote, SshError, Unreachable
 
@@ -70,7 +71,7 @@ class Ctx:
 
     @property
     def path(self) -> str:
-        return sutruns.job_path(self.sut.name, self.job.id, self.job.attempts, self.progress.get("nonce"))
+        return driver.job_path(self.sut.name, self.job.id, self.job.attempts, self.progress.get("nonce"))
 
     @property
     def boots(self) -> bool:
@@ -105,13 +106,13 @@ class JobRunner:
     # --- the controller's interface -------------------------------------------
 
     def due(self, now: float) -> list[int]:
-        return queries.jobs_due(now)
+        return jobs.jobs_due(now)
 
     def run(self, job_id: int) -> None:
-        job = queries.get_job(job_id)
+        job = jobs.get_job(job_id)
         if job.state not in HOLDING_JOB or job.step not in self.steps:
             return
-        ctx = Ctx(job, queries.get_plan(job.plan_id), queries.get_sut(job.sut_id), self.clock())
+        ctx = Ctx(job, plans.get_plan(job.plan_id), suts.get_sut(job.sut_id), self.clock())
         failpoints.reach(f"before-{job.step}")
         try:
             self.steps[job.step](ctx)
@@ -120,7 +121,7 @@ class JobRunner:
         except PlanFault as exc:
             log.warning("job %s failed: %s", job.id, exc.message)
             with self.ctl.fence():
-                queries.finish_job(job, JobState.FAILED, self.clock(), publish=False,
+                jobs.finish_job(job, JobState.FAILED, self.clock(), publish=False,
                                    reason=exc.message)
         except SshError as exc:
             self._infrastructure_failed(ctx, exc.message)
@@ -134,11 +135,11 @@ class JobRunner:
         merged = {**ctx.progress, **progress}
         fields = {"session_id": merged["session_id"]} if merged.get("session_id") else {}
         with self.ctl.fence():
-            return queries.record_step(ctx.job, step, self.clock(), progress=merged,
+            return jobs.record_step(ctx.job, step, self.clock(), progress=merged,
                                        due_at=self.clock() + after, **fields)
 
     def _remote(self, ctx: Ctx) -> Remote:
-        return health.connect(ctx.sut, self.ctl.connections)
+        return prober.connect(ctx.sut, self.ctl.connections)
 
     # --- steps -------------------------------------------------------------------
 
@@ -150,9 +151,9 @@ class JobRunner:
             seen["boot_id"] == self.host["boot_id"])
         self._guard(ctx, is_self)
         runtime = ctx.params["container_runtime"]
-        sutruns.clear_stale(remote, ctx.path, runtime)
+        driver.clear_stale(remote, ctx.path, runtime)
         with self.ctl.fence():
-            queries.start_running(ctx.job, self.clock())
+            jobs.start_running(ctx.job, self.clock())
         progress = dict(uid=seen["uid"], boot_id=seen["boot_id"], fingerprint=fingerprint,
                         is_self=is_self, kernel_name=seen["release"])
         if not ctx.boots:  # a session without a reboot: a fresh run on the SUT's own kernel
@@ -247,7 +248,7 @@ class JobRunner:
 
     def wait_boot(self, ctx: Ctx) -> None:
         p = ctx.progress
-        target = health.target(ctx.sut)
+        target = prober.target(ctx.sut)
         try:
             # one try per poll; a slow SUT (a loaded VM) may take many seconds for its banner
             remote = Remote.connect(target, timeout=15, attempts=1)
@@ -262,7 +263,7 @@ class JobRunner:
                 raise BootFailure(f"the SUT did not come back within {ctx.params['boot_timeout']:g}s "
                                   "of its boot")
             with self.ctl.fence():
-                queries.record_step(ctx.job, "wait_boot", self.clock(),
+                jobs.record_step(ctx.job, "wait_boot", self.clock(),
                                     due_at=self.clock() + self.boot_poll)
             return
         boot.verify(seen, p["old_boot_id"], p["cmdline"], p["release"])
@@ -291,20 +292,20 @@ class JobRunner:
     def prepare(self, ctx: Ctx) -> None:
         remote = self._remote(ctx)
         runtime = ctx.params["container_runtime"]
-        sutruns.check_runtime(remote, runtime)
+        driver.check_runtime(remote, runtime)
         benchmarks = ctx.plan.document["benchmarks"]
         specs = []
         for i, r in enumerate(self._runs(ctx)):
             b = benchmarks[r.benchmark]
-            specs.append(sutruns.RunSpec(i, b["image"], b["timeout"], benchmark_yaml(b)))
-        sutruns.prepare(remote, ctx.path, specs, runtime)
+            specs.append(driver.RunSpec(i, b["image"], b["timeout"], benchmark_yaml(b)))
+        driver.prepare(remote, ctx.path, specs, runtime)
         if self._next(ctx, "run", after=self.poll_min, changed_at=self.clock()):
-            sutruns.start(remote, ctx.path)
+            driver.start(remote, ctx.path)
 
     def poll(self, ctx: Ctx) -> None:
         p = ctx.progress
         try:
-            status = sutruns.poll(self._remote(ctx), ctx.path)
+            status = driver.poll(self._remote(ctx), ctx.path)
         except Unreachable as exc:  # the run goes on without us: retry for a while
             since = p.get("unreachable_since") or self.clock()
             if self.clock() - since > self.grace:
@@ -321,7 +322,7 @@ class JobRunner:
             return
         if not status.driver_alive:  # started (or crashed) before the driver was; it resumes
             log.warning("job %s: driver not running on %s; starting it", ctx.job.id, ctx.sut.name)
-            sutruns.start(self._remote(ctx), ctx.path)
+            driver.start(self._remote(ctx), ctx.path)
         done = sum(v not in ("running", "-") for v in status.runs.values())
         changed = p.get("changed_at", self.clock()) if done == p.get("done_runs") else self.clock()
         # poll often while runs end quickly, less and less while a long one goes on
@@ -335,7 +336,7 @@ class JobRunner:
         shutil.rmtree(work, ignore_errors=True)
         work.mkdir(parents=True)
         job_runs = self._runs(ctx)
-        sutruns.collect(remote, ctx.path, list(range(len(job_runs))), work)
+        driver.collect(remote, ctx.path, list(range(len(job_runs))), work)
         when = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         results, errors = manifest.records(job_runs, ctx.plan.document["benchmarks"], work, when)
         doc = self._manifest(ctx, results, errors)
@@ -368,16 +369,16 @@ class JobRunner:
     def cleanup(self, ctx: Ctx) -> None:
         p = ctx.progress
         try:
-            sutruns.remove(self._remote(ctx), ctx.path)
+            driver.remove(self._remote(ctx), ctx.path)
         except SshError as exc:  # the results are safe; the SUT is suspect
             with self.ctl.fence():
                 self._sut_failed(ctx, exc.message)
         else:
             with self.ctl.fence():
-                queries.record_ok(ctx.sut.id, self.clock())
+                suts.record_ok(ctx.sut.id, self.clock())
         failpoints.reach("after-cleanup")
         with self.ctl.fence():
-            queries.finish_job(ctx.job, JobState.COMPLETED, self.clock(),
+            jobs.finish_job(ctx.job, JobState.COMPLETED, self.clock(),
                                publish=bool(ctx.plan.publish and self.publish_to),
                                results=p.get("results", 0), errors=p.get("errors", 0))
 
@@ -388,11 +389,11 @@ class JobRunner:
         self.ctl.connections.drop(ctx.sut.name)
         with self.ctl.fence():
             self._sut_failed(ctx, reason)
-            queries.requeue_job(ctx.job, f"{ctx.sut.name}: {reason}", self.clock())
+            jobs.requeue_job(ctx.job, f"{ctx.sut.name}: {reason}", self.clock())
 
     def _sut_failed(self, ctx: Ctx, reason: str) -> None:
         tuning = self.ctl.tuning
-        queries.record_failure(ctx.sut.id, self.clock(), reason, base=tuning.backoff_base,
+        suts.record_failure(ctx.sut.id, self.clock(), reason, base=tuning.backoff_base,
                                cap=tuning.backoff_cap)
 
     def _boot_failed(self, ctx: Ctx, reason: str) -> None:
@@ -408,11 +409,11 @@ class JobRunner:
                     run=self.power)
             except SshError as exc:
                 log.error("could not power-cycle %s back to its own kernel: %s", ctx.sut.name, exc)
-        others = [s.id for s in queries.class_suts(ctx.sut.sutclass_id)
+        others = [s.id for s in inventory.class_suts(ctx.sut.sutclass_id)
                   if s.id != ctx.sut.id and s.health != "maintenance"]
         with self.ctl.fence():
             self._sut_failed(ctx, f"boot failure: {reason}")
-            queries.requeue_job(ctx.job, f"{ctx.sut.name}: boot failure: {reason}", self.clock(),
+            jobs.requeue_job(ctx.job, f"{ctx.sut.name}: boot failure: {reason}", self.clock(),
                                 avoid=[ctx.sut.id] if others else None, boot_failure=True)
 
 

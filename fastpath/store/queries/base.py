@@ -6,8 +6,8 @@ from enum import StrEnum
 
 import peewee as pw
 
-from fastpath.sched.db import db
-from fastpath.sched.models import Change, Event
+from fastpath.store.db import db
+from fastpath.store.models import Change, Event
 
 
 def atomic():

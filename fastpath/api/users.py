@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import falcon
 
-from fastpath.sched import queries
-from fastpath.sched.api.middleware import needs
-from fastpath.sched.api.request import body
-from fastpath.sched.api.views import user_view
+from fastpath.api.middleware import needs
+from fastpath.api.request import body
+from fastpath.api.views import user_view
+from fastpath.store.queries import users
 
 
 class Users:
@@ -17,7 +17,7 @@ class Users:
     @needs("admin")
     def on_post(self, req, resp) -> None:
         doc = body(req, {"name", "capabilities"}, ("name", "capabilities"))
-        user, token = queries.create_user(
+        user, token = users.create_user(
             doc["name"], doc["capabilities"], self.clock(), actor=req.context.user.name
         )
         resp.status = falcon.HTTP_201
@@ -25,4 +25,4 @@ class Users:
 
     @needs("admin")
     def on_get(self, req, resp) -> None:
-        resp.media = {"status": "success", "users": [user_view(u) for u in queries.list_users()]}
+        resp.media = {"status": "success", "users": [user_view(u) for u in users.list_users()]}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import uuid
 
-from fastpath.sched.models import Job, Sut, Usage
-from fastpath.sched.queries.base import atomic, bump, lock, log, transition
-from fastpath.sched.queries.inventory import holders
-from fastpath.sched.queries.plans import rollup_plan
-from fastpath.sched.states import HOLDING_JOB, Health, JobState, Publish
+from fastpath.core.states import HOLDING_JOB, JobState, Publish, SutState
+from fastpath.store.models import Job, Sut, Usage
+from fastpath.store.queries.base import atomic, bump, lock, log, transition
+from fastpath.store.queries.inventory import holders
+from fastpath.store.queries.plans import rollup_plan
 
 ACTOR = "controller"
 MAX_ATTEMPTS = 3
@@ -23,7 +23,7 @@ def assign_job(job_id: int, sut_id: int, now: float) -> bool:
     with atomic():
         lock(Sut, sut_id)
         sut = Sut.get_by_id(sut_id)
-        if sut.health != Health.HEALTHY or sut_id in holders(sut.sutclass_id):
+        if sut.health != SutState.HEALTHY or sut_id in holders(sut.sutclass_id):
             return False
         job = Job.get_by_id(job_id)
         progress = {k: v for k, v in (job.progress or {}).items() if k == "avoid"}

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 
 import peewee as pw
 
+from fastpath.core.states import ACTIVE_PLAN, JobState, PlanState, plan_state
 from fastpath.errors import Conflict, NotFound
-from fastpath.sched.models import Job, Plan, Sut, SutClass, User
-from fastpath.sched.queries.base import atomic, bump, log, transition
-from fastpath.sched.states import ACTIVE_PLAN, JobState, PlanState, plan_state
+from fastpath.store.models import Job, Plan, Sut, SutClass, User
+from fastpath.store.queries.base import atomic, bump, log, transition
 
 
 def find_request(user: User, key: str | None) -> Plan | None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from fastpath.api.request import flag, words
 from fastpath.errors import Invalid
-from fastpath.sched import queries
-from fastpath.sched.api.request import flag, words
+from fastpath.store.queries import users
 
 
 def state_filter(req, enum, default, parse) -> list[str] | None:
@@ -24,8 +24,8 @@ def owner_filter(req) -> list[int] | None:
     """`users` if given; everyone with `all_users`; else the caller."""
     named = words(req, "users")
     if named:
-        ids = queries.user_ids(named)
-        missing = sorted(set(named) - {u.name for u in queries.list_users()})
+        ids = users.user_ids(named)
+        missing = sorted(set(named) - {u.name for u in users.list_users()})
         if missing:
             raise Invalid(f"users: no user named {missing[0]!r}")
         return ids

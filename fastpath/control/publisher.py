@@ -14,9 +14,10 @@ import logging
 import time
 from collections.abc import Callable
 
+from fastpath.control import failpoints
 from fastpath.errors import FastpathError
-from fastpath.sched import failpoints, queries
-from fastpath.sched.storage import Storage
+from fastpath.store.files import Storage
+from fastpath.store.queries import jobs
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +30,15 @@ class Publisher:
         self.base, self.cap = base, cap
         self.failures: dict[int, int] = {}  # per job, for the backoff (a restart starts afresh)
         if open_store is None:
-            from fastpath.results.store import open_store
+            from fastpath.results.backend import open_store
         self.open_store = open_store
 
     def due(self, now: float) -> list[int]:
-        return queries.publish_due(now)
+        return jobs.publish_due(now)
 
     def run(self, job_id: int) -> None:
         failpoints.reach("before-publish")
-        job = queries.get_job(job_id)
+        job = jobs.get_job(job_id)
         path = self.storage.job_dir(job.plan_id, job.id) / "manifest.json"
         try:
             doc = json.loads(path.read_text())
@@ -53,10 +54,10 @@ class Publisher:
             reason = getattr(exc, "message", None) or str(exc)
             log.warning("publishing job %s failed (retry in %.0fs): %s", job_id, delay, reason)
             with self.ctl.fence():
-                queries.delay_publish(job_id, self.clock() + delay, f"publishing: {reason}")
+                jobs.delay_publish(job_id, self.clock() + delay, f"publishing: {reason}")
             return
         self.failures.pop(job_id, None)
         failpoints.reach("after-publish")
         with self.ctl.fence():
-            queries.record_published(job_id, self.clock())
+            jobs.record_published(job_id, self.clock())
         log.info("job %s published: %d new rows", job_id, added)

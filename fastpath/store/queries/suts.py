@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastpath.sched.models import Sut
-from fastpath.sched.queries.base import bump, log
-from fastpath.sched.queries.inventory import holders
-from fastpath.sched.states import PROBED, Health
+from fastpath.core.states import PROBED, SutState
+from fastpath.store.models import Sut
+from fastpath.store.queries.base import bump, log
+from fastpath.store.queries.inventory import holders
 
 
 def get_sut(id: int) -> Sut:
@@ -16,14 +16,14 @@ def suts_to_probe(now: float, idle_interval: float) -> list[Sut]:
     """SUTs never checked, unhealthy ones whose re-check is due, and idle healthy ones gone quiet."""
     held = holders()
     due = Sut.select().where(
-        (Sut.health == Health.UNKNOWN)
-        | ((Sut.health == Health.UNHEALTHY) & (Sut.next_check_at.is_null() | (Sut.next_check_at <= now)))
+        (Sut.health == SutState.UNKNOWN)
+        | ((Sut.health == SutState.UNHEALTHY) & (Sut.next_check_at.is_null() | (Sut.next_check_at <= now)))
         | (
-            (Sut.health == Health.HEALTHY)
+            (Sut.health == SutState.HEALTHY)
             & (Sut.last_ok_at.is_null() | (Sut.last_ok_at < now - idle_interval))
         )
     )
-    return [s for s in due if s.health != Health.HEALTHY or s.id not in held]
+    return [s for s in due if s.health != SutState.HEALTHY or s.id not in held]
 
 
 def record_ok(sut_id: int, now: float, *, facts: dict | None = None) -> None:
@@ -32,12 +32,12 @@ def record_ok(sut_id: int, now: float, *, facts: dict | None = None) -> None:
     fields = dict(last_ok_at=now, failures=0, next_check_at=None, reason=None)
     if facts is not None:
         fields["facts"] = {**(sut.facts or {}), **facts}
-    if sut.health in PROBED and sut.health != Health.HEALTHY:
-        n = Sut.update(health=Health.HEALTHY, **fields).where(
+    if sut.health in PROBED and sut.health != SutState.HEALTHY:
+        n = Sut.update(health=SutState.HEALTHY, **fields).where(
             (Sut.id == sut_id) & (Sut.health == sut.health)
         ).execute()
         if n:
-            log("controller", "sut", sut_id, sut.health, Health.HEALTHY, now)
+            log("controller", "sut", sut_id, sut.health, SutState.HEALTHY, now)
             bump()
     else:
         Sut.update(**fields).where(Sut.id == sut_id).execute()
@@ -54,11 +54,11 @@ def record_failure(sut_id: int, now: float, reason: str, *, base: float, cap: fl
     delay = min(cap, base * 2 ** (failures - 1))
     fields = dict(failures=failures, reason=reason[:2000], next_check_at=now + delay)
     if sut.health in PROBED:
-        n = Sut.update(health=Health.UNHEALTHY, **fields).where(
+        n = Sut.update(health=SutState.UNHEALTHY, **fields).where(
             (Sut.id == sut_id) & (Sut.health == sut.health)
         ).execute()
-        if n and sut.health != Health.UNHEALTHY:
-            log("controller", "sut", sut_id, sut.health, Health.UNHEALTHY, now, reason[:2000])
+        if n and sut.health != SutState.UNHEALTHY:
+            log("controller", "sut", sut_id, sut.health, SutState.UNHEALTHY, now, reason[:2000])
     else:
         Sut.update(**fields).where(Sut.id == sut_id).execute()
     return delay

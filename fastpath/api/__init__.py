@@ -1,7 +1,7 @@
 """The scheduler's REST API: a falcon app that edits desired state and reads state.
 
 It never connects to a SUT and never assigns one: that is the controller's
-work. Open the database (`fastpath.sched.db.bind`) before serving.
+work. Open the database (`fastpath.store.db.bind`) before serving.
 """
 
 from __future__ import annotations
@@ -12,15 +12,15 @@ from pathlib import Path
 
 import falcon
 
-from fastpath.sched.api import errors, openapi
-from fastpath.sched.api.health import Health
-from fastpath.sched.api.leases import Leases
-from fastpath.sched.api.middleware import Authentication, Database, QueryParameters
-from fastpath.sched.api.openapi import OpenAPI
-from fastpath.sched.api.plans import Plans
-from fastpath.sched.api.sutclasses import SutClasses
-from fastpath.sched.api.users import Users
-from fastpath.sched.storage import Storage
+from fastpath.api import errors, openapi
+from fastpath.api.healthz import Healthz
+from fastpath.api.leases import Leases
+from fastpath.api.middleware import Authentication, Database, QueryParameters
+from fastpath.api.openapi import OpenAPI
+from fastpath.api.plans import Plans
+from fastpath.api.sutclasses import SutClasses
+from fastpath.api.users import Users
+from fastpath.store.files import Storage
 
 # Ids are 64-bit in every database; a larger number names no record (404), never a 500.
 ID = f"{{id:int(min=1,max={2**63 - 1})}}"
@@ -36,7 +36,7 @@ def create_app(
     app = falcon.App(middleware=[Database(), Authentication(), QueryParameters(openapi.document())])
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
-    app.add_route("/healthz", Health())
+    app.add_route("/healthz", Healthz())
     app.add_route("/openapi.json", OpenAPI())
     app.add_route("/users", Users(clock))
     sutclasses = SutClasses(clock)

@@ -113,7 +113,7 @@ def migrate(attempts: int = 3) -> None:
     Two processes of a split deployment may start at once: creating tables is
     `IF NOT EXISTS`, and a lost race on the catalogue is retried.
     """
-    from fastpath.sched import models
+    from fastpath.store import models
 
     for attempt in range(attempts):
         try:

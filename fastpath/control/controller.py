@@ -9,7 +9,7 @@ starts work and never waits for it.
 
 Only the leader acts. Leadership is a row taken and renewed by
 compare-and-set; every write of the controller happens inside
-`queries.leading()`, which commits only while this controller still leads.
+`control.leading()`, which commits only while this controller still leads.
 The controller holds nothing a restart would lose: what is in flight is
 re-derived from the database.
 """
@@ -25,11 +25,11 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 
+from fastpath.control.prober import Prober
+from fastpath.core.schedule import schedule
 from fastpath.errors import FastpathError, Invalid
-from fastpath.sched import queries
-from fastpath.sched.db import db
-from fastpath.sched.health import Prober
-from fastpath.sched.schedule import schedule
+from fastpath.store.db import db
+from fastpath.store.queries import base, control, jobs, leases, suts
 from fastpath.sut.connections import Connections
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class Controller:
 
     def fence(self):
         """A transaction that commits only while this controller leads."""
-        return queries.leading(self.name, self.clock(), self.tuning.ttl)
+        return control.leading(self.name, self.clock(), self.tuning.ttl)
 
     def lead(self) -> bool:
         """Take or renew the lead; step down if it was lost. True while leading."""
@@ -115,7 +115,7 @@ class Controller:
             if now - self._renewed < self.tuning.renew:
                 return True
         try:
-            taken = queries.take_leadership(self.name, now, self.tuning.ttl)
+            taken = control.take_leadership(self.name, now, self.tuning.ttl)
         except Exception:  # the database is away: we cannot know, so we must not act
             log.exception("cannot renew leadership")
             taken = False
@@ -149,7 +149,7 @@ class Controller:
                     if not self.lead():
                         stop.wait(self.tuning.standby)
                         continue
-                    seen = queries.changes()
+                    seen = base.changes()
                     if self.wake.is_set() or seen != last_seen or self.clock() >= next_pass:
                         self.wake.clear()
                         last_seen = seen
@@ -171,7 +171,7 @@ class Controller:
         if self.leading_since is not None:
             try:
                 with db.connection_context():
-                    queries.release_leadership(self.name)
+                    control.release_leadership(self.name)
             except Exception:
                 log.exception("cannot release leadership")
             self.leading_since = None
@@ -185,7 +185,7 @@ class Controller:
             except FastpathError as exc:
                 log.error("SUT classes not reloaded: %s", exc.message)
         now = self.clock()
-        self.submit("probe", [s.id for s in queries.suts_to_probe(now, self.tuning.probe_interval)],
+        self.submit("probe", [s.id for s in suts.suts_to_probe(now, self.tuning.probe_interval)],
                     self.prober.check)
         self.allocate(now)
         for name, worker in self.workers.items():
@@ -193,25 +193,25 @@ class Controller:
 
     def allocate(self, now: float) -> None:
         """Hand free SUTs to the queue, class by class."""
-        for cls in queries.enabled_classes():
-            free = [s for s in queries.free_suts(cls.id, now, self.tuning.fresh)
+        for cls in control.enabled_classes():
+            free = [s for s in control.free_suts(cls.id, now, self.tuning.fresh)
                     if not self.busy("probe", s.id)]
             if not free:
                 continue
-            demand = queries.demand(cls.id)
+            demand = control.demand(cls.id)
             if not demand:
                 continue
-            for a in schedule(free, demand, queries.held_counts(cls.id)):
+            for a in schedule(free, demand, control.held_counts(cls.id)):
                 # stamped now, not at the pass's start: the SUT may have been freed after that,
                 # and its usage must not seem to begin before its previous holder's ended
                 if a.demand.kind == "job":
                     with self.fence():
-                        assigned = queries.assign_job(a.demand.id, a.sut.id, self.clock())
+                        assigned = jobs.assign_job(a.demand.id, a.sut.id, self.clock())
                     if assigned and "job" in self.workers:
                         self.submit("job", [a.demand.id], self.workers["job"].run)
                 elif a.sut.fresh:
                     with self.fence():
-                        queries.grant_lease(a.demand.id, a.sut.id, self.clock())
+                        leases.grant_lease(a.demand.id, a.sut.id, self.clock())
                 else:  # never hand a person a SUT that has not answered just now
                     self.submit("probe", [a.sut.id], self.prober.check)
 
@@ -235,7 +235,7 @@ class Controller:
             if opened:
                 db.connect()
             work(id)
-        except queries.LostLeadership:
+        except control.LostLeadership:
             self._lost.set()
         except Exception:
             log.exception("%s %s failed", kind, id)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from fastpath.sched import queries
-from fastpath.sched.models import Job, Lease, Plan, Sut, SutClass, User
-from fastpath.sched.schedule import queue_order
+from fastpath.core.schedule import queue_order
+from fastpath.store.models import Job, Lease, Plan, Sut, SutClass, User
+from fastpath.store.queries import control, inventory, plans, suts
 
 PUBLIC_CLASS_PARAMS = ("boot", "boot_timeout", "container_runtime")
 
@@ -37,7 +37,7 @@ def access_view(sut: Sut) -> dict:
     return {"name": sut.name, "host": sut.host, "port": sut.port, "user": sut.user}
 
 
-def sutclass_view(cls: SutClass, usage: queries.ClassUsage, *, detail: bool = False,
+def sutclass_view(cls: SutClass, usage: inventory.ClassUsage, *, detail: bool = False,
                   window: tuple[float | None, float | None] = (None, None)) -> dict:
     out = {
         "id": cls.id, "name": cls.name, "enabled": cls.enabled, "created_at": iso(cls.created_at),
@@ -48,9 +48,9 @@ def sutclass_view(cls: SutClass, usage: queries.ClassUsage, *, detail: bool = Fa
         out["usage"]["window"] = {"from": iso(window[0]), "to": iso(window[1]),
                                   "share": round(usage.window, 6)}
     if detail:
-        held = queries.holders(cls.id)
-        out["suts"] = [sut_view(s, held.get(s.id)) for s in queries.class_suts(cls.id)]
-        demand = queries.demand(cls.id)
+        held = inventory.holders(cls.id)
+        out["suts"] = [sut_view(s, held.get(s.id)) for s in inventory.class_suts(cls.id)]
+        demand = control.demand(cls.id)
         out["queue"] = {"jobs": sum(d.kind == "job" for d in demand),
                         "leases": sum(d.kind == "lease" for d in demand)}
     return out
@@ -58,7 +58,7 @@ def sutclass_view(cls: SutClass, usage: queries.ClassUsage, *, detail: bool = Fa
 
 def position(kind: str, id: int, class_id: int) -> int | None:
     """1-based place in the class's queue, in the order SUTs will be handed out."""
-    order = queue_order(queries.demand(class_id), queries.held_counts(class_id))
+    order = queue_order(control.demand(class_id), control.held_counts(class_id))
     for i, d in enumerate(order, 1):
         if d.kind == kind and d.id == id:
             return i
@@ -73,7 +73,7 @@ def lease_view(lease: Lease) -> dict:
         "ended_at": iso(lease.ended_at), "sut": None,
     }
     if lease.sut_id is not None:
-        out["sut"] = access_view(queries.get_sut(lease.sut_id))
+        out["sut"] = access_view(suts.get_sut(lease.sut_id))
     if lease.state == "queued":
         out["position"] = position("lease", lease.id, lease.sutclass_id)
     return out
@@ -81,7 +81,7 @@ def lease_view(lease: Lease) -> dict:
 
 def plan_view(plan: Plan, counts: Counter | None = None, *, jobs: list[Job] | None = None) -> dict:
     if counts is None:
-        counts = queries.job_counts([plan.id]).get(plan.id, Counter())
+        counts = plans.job_counts([plan.id]).get(plan.id, Counter())
     # "done" only once nothing more can come: jobs still to run will have results to publish
     if not plan.publish:
         publishing = "skipped"

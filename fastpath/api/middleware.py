@@ -7,9 +7,10 @@ from collections.abc import Callable
 
 import falcon
 
+from fastpath.core import tokens
 from fastpath.errors import Forbidden, Invalid, Unauthorized
-from fastpath.sched import auth, queries
-from fastpath.sched.db import db
+from fastpath.store.db import db
+from fastpath.store.queries import users
 
 
 class Database:
@@ -34,7 +35,7 @@ class Authentication:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
-        user = queries.authenticate(token.strip())
+        user = users.authenticate(token.strip())
         if user is None:
             raise Unauthorized("unknown token")
         req.context.user = user
@@ -69,7 +70,7 @@ def needs(*capabilities: str) -> Callable:
 
     def check(req, resp, resource, params) -> None:
         user = req.context.user
-        if not any(auth.has(user.capabilities, c) for c in capabilities):
+        if not any(tokens.has(user.capabilities, c) for c in capabilities):
             raise Forbidden(
                 f"user {user.name!r} lacks the {' or '.join(capabilities)} capability"
             )
@@ -80,5 +81,5 @@ def needs(*capabilities: str) -> Callable:
 def ensure_owner(req, owner_id: int, what: str) -> None:
     """Changes need ownership or admin."""
     user = req.context.user
-    if owner_id != user.id and not auth.has(user.capabilities, "admin"):
+    if owner_id != user.id and not tokens.has(user.capabilities, "admin"):
         raise Forbidden(f"{what} belongs to another user; only its owner or an admin may change it")

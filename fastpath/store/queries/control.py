@@ -8,12 +8,12 @@ from contextlib import contextmanager
 
 import peewee as pw
 
+from fastpath.core.schedule import Demand, FreeSut
+from fastpath.core.states import JobState, LeaseState, SutState
 from fastpath.errors import FastpathError
-from fastpath.sched.models import Job, Leader, Lease, Sut, SutClass
-from fastpath.sched.queries.base import atomic
-from fastpath.sched.queries.inventory import holders
-from fastpath.sched.schedule import Demand, FreeSut
-from fastpath.sched.states import Health, JobState, LeaseState
+from fastpath.store.models import Job, Leader, Lease, Sut, SutClass
+from fastpath.store.queries.base import atomic
+from fastpath.store.queries.inventory import holders
 
 LEADER = "controller"
 
@@ -102,7 +102,7 @@ def held_counts(class_id: int) -> dict[int, int]:
 
 def usable_suts(class_id: int) -> list[Sut]:
     """Healthy SUTs of the class (in maintenance, retired or unhealthy ones are not handed out)."""
-    return list(Sut.select().where((Sut.sutclass == class_id) & (Sut.health == Health.HEALTHY)))
+    return list(Sut.select().where((Sut.sutclass == class_id) & (Sut.health == SutState.HEALTHY)))
 
 
 def free_suts(class_id: int, now: float, fresh_within: float) -> list[FreeSut]:

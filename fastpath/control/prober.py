@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
-from fastpath.sched import queries
-from fastpath.sched.models import Sut
+from fastpath.store.models import Sut
+from fastpath.store.queries import suts
 from fastpath.sut.connections import Connections
 from fastpath.sut.facts import boot_facts
 from fastpath.sut.remote import HostKeyChanged, Remote, SshError, Target
@@ -35,7 +35,7 @@ def connect(sut: Sut, connections: Connections) -> Remote:
     """An SSH connection to the SUT, pinning its host key if this is the first contact."""
     remote = connections.get(target(sut))
     if sut.host_key is None and not sut.params.get("host_key"):
-        pinned = queries.pin_host_key(sut.id, remote.host_key)
+        pinned = suts.pin_host_key(sut.id, remote.host_key)
         if pinned != remote.host_key:  # pinned meanwhile by another contact
             connections.drop(sut.name)
             raise HostKeyChanged(f"{sut.name}: host key changed while it was being pinned")
@@ -50,18 +50,18 @@ class Prober:
 
     def check(self, sut_id: int) -> None:
         """Probe one SUT and record the outcome (runs in a worker thread)."""
-        sut = queries.get_sut(sut_id)
+        sut = suts.get_sut(sut_id)
         try:
             remote = connect(sut, self.connections)
             seen = boot_facts(remote)
         except SshError as exc:
             self.connections.drop(sut.name)
             with self.fence():
-                delay = queries.record_failure(sut_id, self.clock(), exc.message,
+                delay = suts.record_failure(sut_id, self.clock(), exc.message,
                                                base=self.base, cap=self.cap)
             log.warning("SUT %s unhealthy, next check in %.0fs: %s", sut.name, delay, exc.message)
             return
         if not (sut.facts or {}).get("base_cmdline"):
             seen["base_cmdline"] = SESSION_MARK.sub("", seen["cmdline"]).strip()
         with self.fence():
-            queries.record_ok(sut_id, self.clock(), facts=seen)
+            suts.record_ok(sut_id, self.clock(), facts=seen)
