@@ -151,6 +151,42 @@ def controller(log_level: str, **kw) -> None:
     server.serve_controller(_settings(**kw))
 
 
+@sched.command()
+@_apply([database_option, log_option])
+@click.option("--check", is_flag=True,
+              help="Only report the pending migrations; exit 1 if there are any.")
+@reports_errors
+def migrate(log_level: str, database: str, check: bool) -> None:
+    """Bring the database's schema up to date (every server verb also does it on start).
+
+    \b
+    Examples:
+      fastpath sched migrate --database postgresql://fastpath@db/fastpath --check
+      fastpath sched migrate --database sqlite:///scheduler.db
+    """
+    from fastpath.store import db, schema
+
+    _logging(log_level)
+    db.db.initialize(db.open_database(database))
+    with db.db.connection_context():
+        todo = schema.pending()
+        current = schema.version()
+    if check:
+        if current is None:
+            click.echo("The database is empty: the first start creates its schema.")
+        elif todo:
+            click.echo(f"Schema {current}; pending migrations: {', '.join(map(str, todo))}")
+            sys.exit(1)
+        else:
+            click.echo(f"Schema {current}: up to date.")
+        return
+    applied = schema.migrate()
+    with db.db.connection_context():
+        now = schema.version()
+    click.echo(f"Applied migrations {', '.join(map(str, applied))}; schema {now}." if applied
+               else f"Schema {now}: up to date.")
+
+
 # --- client verbs -------------------------------------------------------------
 
 

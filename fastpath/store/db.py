@@ -4,14 +4,13 @@
 IMMEDIATE` writers, so that concurrent writers queue instead of failing);
 `postgresql://` and `mysql://` (MariaDB). Every backend uses a connection
 pool: the API's threads connect for each request. The schema carries a
-version; `migrate()` creates it on first start and refuses a database
-written by a newer release.
+version; `schema.migrate()` creates it on first start, applies pending
+migrations and refuses a database written by a newer release.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import peewee
@@ -22,9 +21,6 @@ from fastpath.errors import Invalid, Unavailable
 log = logging.getLogger(__name__)
 
 db = peewee.DatabaseProxy()
-
-SCHEMA_VERSION = 1
-
 
 def open_database(url: str) -> peewee.Database:
     """A peewee database for `url`; nothing is connected yet."""
@@ -100,42 +96,10 @@ def bind(url: str) -> peewee.Database:
     """Open `url`, make it the database of every model, and bring its schema up to date."""
     database = open_database(url)
     db.initialize(database)
+    from fastpath.store.schema import migrate
+
     try:
         migrate()
     except peewee.OperationalError as exc:
         raise Unavailable(f"cannot use the database {_redact(url)}: {exc}") from exc
     return database
-
-
-def migrate(attempts: int = 3) -> None:
-    """Create the schema on first start; check its version afterwards.
-
-    Two processes of a split deployment may start at once: creating tables is
-    `IF NOT EXISTS`, and a lost race on the catalogue is retried.
-    """
-    from fastpath.store import models
-
-    for attempt in range(attempts):
-        try:
-            with db.connection_context():
-                db.create_tables(models.ALL, safe=True)
-                _check_version(models.SchemaVersion)
-                if not models.Change.select().where(models.Change.id == 1).exists():
-                    models.Change.insert(id=1, counter=0).execute()
-            return
-        except (peewee.IntegrityError, peewee.ProgrammingError):
-            if attempt == attempts - 1:
-                raise
-            time.sleep(0.2 * (attempt + 1))
-
-
-def _check_version(SchemaVersion: type[peewee.Model]) -> None:
-    row = SchemaVersion.select().order_by(SchemaVersion.version.desc()).first()
-    if row is None:
-        SchemaVersion.create(version=SCHEMA_VERSION)
-    elif row.version > SCHEMA_VERSION:
-        raise Invalid(
-            f"the database schema is version {row.version}, newer than this fastpath "
-            f"understands ({SCHEMA_VERSION}); upgrade fastpath"
-        )
-    # Older versions would be migrated here, one step at a time; there are none yet.
