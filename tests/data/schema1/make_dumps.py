@@ -29,11 +29,11 @@ PLAN = {"sut": {"sutclass": "demo"},
 
 def fill(url: str, tmp: Path) -> None:
     from falcon.testing import TestClient
+    from fastpath.sched.api import create_app
+    from fastpath.sched.db import bind
+    from fastpath.sched.models import Job, Sut
 
     from fastpath.sched import queries
-    from fastpath.sched.api import create_app
-    from fastpath.sched.db import bind, db
-    from fastpath.sched.models import Job, Sut
     from fastpath.sched.sutclasses import parse
 
     bind(url)
