@@ -227,7 +227,8 @@ exec {' '.join(sshd)}
             ns = os.readlink(f"/proc/{pid}/ns/mnt")
         except OSError:
             return [pid]
-        members, children = set(), {}
+        members: set[int] = set()
+        children: dict[int, list[int]] = {}
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue

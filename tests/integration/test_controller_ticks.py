@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fastpath.control.controller import Controller, Tuning
+from fastpath.control.controller import Controller
+from fastpath.control.tuning import Tuning
+from fastpath.errors import LostLeadership
 from fastpath.store.models import Event, Lease, Sut
 from fastpath.store.queries import control
 from tests.fakes import FakeConnections, InlineExecutor
@@ -149,7 +151,7 @@ def test_only_the_leader_acts_and_a_standby_takes_over(world, clock):
     clock.advance(TUNING.ttl + 1)  # c1 stopped renewing
     assert other.lead()
     assert control.leader().holder == "c2"
-    with pytest.raises(control.LostLeadership):
+    with pytest.raises(LostLeadership):
         with ctl.fence():
             pass
     clock.advance(TUNING.renew + 1)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from fastpath.core import backoff
 from fastpath.core.states import PROBED, SutState
 from fastpath.store.models import Sut
-from fastpath.store.queries.base import bump, log
+from fastpath.store.queries.base import bump, transition
 from fastpath.store.queries.inventory import holders
+
+ACTOR = "controller"
 
 
 def get_sut(id: int) -> Sut:
@@ -29,15 +34,12 @@ def suts_to_probe(now: float, idle_interval: float) -> list[Sut]:
 def record_ok(sut_id: int, now: float, *, facts: dict | None = None) -> None:
     """The SUT answered over SSH: healthy from any probed state."""
     sut = Sut.get_by_id(sut_id)
-    fields = dict(last_ok_at=now, failures=0, next_check_at=None, reason=None)
+    fields: dict[str, Any] = dict(last_ok_at=now, failures=0, next_check_at=None, reason=None)
     if facts is not None:
         fields["facts"] = {**(sut.facts or {}), **facts}
     if sut.health in PROBED and sut.health != SutState.HEALTHY:
-        n = Sut.update(health=SutState.HEALTHY, **fields).where(
-            (Sut.id == sut_id) & (Sut.health == sut.health)
-        ).execute()
-        if n:
-            log("controller", "sut", sut_id, sut.health, SutState.HEALTHY, now)
+        if transition(Sut, sut_id, sut.health, SutState.HEALTHY, field="health", actor=ACTOR,
+                      now=now, **fields):
             bump()
     else:
         Sut.update(**fields).where(Sut.id == sut_id).execute()
@@ -51,20 +53,17 @@ def record_failure(sut_id: int, now: float, reason: str, *, base: float, cap: fl
     """
     sut = Sut.get_by_id(sut_id)
     failures = sut.failures + 1
-    delay = min(cap, base * 2 ** (failures - 1))
+    delay = backoff.delay(failures, base, cap)
     fields = dict(failures=failures, reason=reason[:2000], next_check_at=now + delay)
-    if sut.health in PROBED:
-        n = Sut.update(health=SutState.UNHEALTHY, **fields).where(
-            (Sut.id == sut_id) & (Sut.health == sut.health)
-        ).execute()
-        if n and sut.health != SutState.UNHEALTHY:
-            log("controller", "sut", sut_id, sut.health, SutState.UNHEALTHY, now, reason[:2000])
+    if sut.health in PROBED and sut.health != SutState.UNHEALTHY:
+        transition(Sut, sut_id, sut.health, SutState.UNHEALTHY, field="health", actor=ACTOR, now=now,
+                   detail=reason[:2000], **fields)
     else:
         Sut.update(**fields).where(Sut.id == sut_id).execute()
     return delay
 
 
-def pin_host_key(sut_id: int, key: str) -> str:
+def pin_host_key(sut_id: int, key: str) -> str | None:
     """Trust on first use: store `key` unless one is pinned already; the pinned key."""
     Sut.update(host_key=key).where((Sut.id == sut_id) & Sut.host_key.is_null()).execute()
     return Sut.get_by_id(sut_id).host_key
