@@ -206,3 +206,32 @@ def test_transition_refuses_an_illegal_move_for_every_record_type(sqlite_databas
     with pytest.raises(ValueError, match="is not a transition"):
         transition(table, record, enum(state), enum(new), actor="t", now=clock(), field=field)
     assert getattr(table.get_by_id(record), field) == state  # nothing moved
+
+
+def test_the_publishers_backoff_survives_a_restart(sqlite_database, clock, tmp_path):
+    from fastpath.control.publisher import Publisher
+
+    world = World(clock, tmp_path, "none")
+    world.runner.publish_to = "sqlite:///nowhere.db"
+    job = world.until_final()
+    assert job.publish == "pending"
+    opened = []
+
+    def broken(url, create):
+        opened.append(url)
+        raise RuntimeError("the store's disk is full")
+
+    def publisher():  # a new one per controller start: it remembers nothing itself
+        return Publisher(Storage(tmp_path / "storage"), "sqlite:///nowhere.db", world.ctl.fence,
+                         tuning=TUNING, clock=clock, open_store=broken)
+
+    delays = []
+    for _ in range(3):
+        publisher().run(job.id)
+        job = Job.get_by_id(job.id)
+        delays.append(job.due_at - clock())
+        assert publisher().due(clock()) == []  # not due again before its backoff
+        clock.advance(job.due_at - clock())
+    assert delays == [TUNING.publish_base, 2 * TUNING.publish_base, 4 * TUNING.publish_base]
+    assert job.publish_failures == 3 and "RuntimeError: the store's disk is full" in job.last_error
+    assert len(opened) == 3
