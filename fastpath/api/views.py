@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
+from fastpath.core import sshkeys
 from fastpath.core.schedule import queue_order
 from fastpath.store.models import Job, Lease, Plan, Sut, SutClass, User
 from fastpath.store.queries import control, inventory, plans, suts
@@ -71,6 +72,10 @@ def lease_view(lease: Lease) -> dict:
         "state": lease.state, "priority": lease.priority,
         "queued_at": iso(lease.queued_at), "acquired_at": iso(lease.acquired_at),
         "ended_at": iso(lease.ended_at), "sut": None,
+        "duration": lease.duration, "expires_at": iso(lease.expires_at),
+        "ssh_key_fingerprint": sshkeys.fingerprint(lease.ssh_key) if lease.ssh_key else None,
+        "kernel": ({"release": lease.kernel_release, "cmdline": lease.kernel_cmdline}
+                   if lease.kernel_release is not None else None),
     }
     if lease.sut_id is not None:
         out["sut"] = access_view(suts.get_sut(lease.sut_id))

@@ -2,15 +2,32 @@
 
 from __future__ import annotations
 
+import time
 import uuid
+from datetime import datetime
 
 import click
 
 from fastpath import errors
 from fastpath.cli.output import emit_json, fields, json_option, table, when
 
-LIST_HEADERS = ["id", "user", "sutclass", "state", "priority", "sut", "queued", "acquired", "ended"]
+LIST_HEADERS = ["id", "user", "sutclass", "state", "priority", "sut", "queued", "acquired", "expires",
+                "left", "ended"]
 RECONNECT_FOR = 600.0  # a waiting client rides out a scheduler restart this long
+
+
+def _epoch(iso: str | None) -> float | None:
+    return None if iso is None else datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
+
+
+def left(lease: dict, now: float | None = None) -> str | None:
+    """Time left of an acquired lease, as 1h59m; None for any other state."""
+    from fastpath.plan.durations import format_duration
+
+    expires = _epoch(lease.get("expires_at"))
+    if lease["state"] != "acquired" or expires is None:
+        return None
+    return format_duration(max(0, round(expires - (time.time() if now is None else now))))
 
 
 def show(lease: dict) -> str:
@@ -22,8 +39,17 @@ def show(lease: dict) -> str:
     if sut:
         pairs += [("SUT", sut["name"]), ("Host", sut["host"]), ("Port", sut["port"]),
                   ("User on SUT", sut["user"])]
-    pairs += [("Queued", when(lease["queued_at"])), ("Acquired", when(lease["acquired_at"])),
-              ("Ended", when(lease["ended_at"]))]
+    from fastpath.plan.durations import format_duration
+
+    pairs += [("Queued", when(lease["queued_at"])), ("Acquired", when(lease["acquired_at"]))]
+    if lease.get("duration"):
+        pairs.append(("Duration", format_duration(round(lease["duration"]))))
+    if lease["state"] == "acquired":
+        pairs += [("Expires", when(lease.get("expires_at"))), ("Time left", left(lease))]
+    if lease["state"] == "expired":
+        pairs.append(("Expired", when(lease["ended_at"])))
+    else:
+        pairs.append(("Ended", when(lease["ended_at"])))
     text = fields(pairs)
     if sut and lease["state"] == "acquired":
         login = f"{sut['user']}@{sut['host']}" if sut.get("user") else sut["host"]
@@ -66,13 +92,20 @@ def register(group: click.Group, client_command) -> None:
     @click.option("--wait", is_flag=True, help="Wait until a SUT is assigned, then print it.")
     @click.option("--priority", type=click.IntRange(0, 10), default=5, show_default=True,
                   help="Higher is served sooner.")
+    @click.option("--duration", metavar="DUR",
+                  help="How long the lease lasts once acquired, e.g. 30m, 2h, 1d "
+                       "(default: the class's lease_duration).")
     @json_option
     @client_command
-    def lease_acquire(client, sutclass: str, wait: bool, priority: int, as_json: bool) -> None:
+    def lease_acquire(client, sutclass: str, wait: bool, priority: int, duration: str | None,
+                      as_json: bool) -> None:
         """Request a lease on a SUT of SUTCLASS."""
         key = {"Idempotency-Key": uuid.uuid4().hex}  # a retry never makes a second lease
+        doc: dict = {"sutclass": sutclass, "priority": priority}
+        if duration is not None:
+            doc["duration"] = duration
         lease = client.retrying(
-            lambda: client.post("/leases", {"sutclass": sutclass, "priority": priority}, key),
+            lambda: client.post("/leases", doc, key),
             patience=RECONNECT_FOR if wait else 30, on_wait=Waiting().unreachable)["lease"]
         if wait:
             try:
@@ -102,7 +135,7 @@ def register(group: click.Group, client_command) -> None:
             return emit_json(doc)
         rows = [[x["id"], x["user"], x["sutclass"], x["state"], x["priority"],
                  (x["sut"] or {}).get("name"), when(x["queued_at"]), when(x["acquired_at"]),
-                 when(x["ended_at"])] for x in doc["leases"]]
+                 when(x.get("expires_at")), left(x), when(x["ended_at"])] for x in doc["leases"]]
         click.echo(table(LIST_HEADERS, rows))
 
     @group.command("lease-release")
@@ -116,3 +149,17 @@ def register(group: click.Group, client_command) -> None:
             return emit_json({"status": "success", "lease": lease})
         sut = f" (SUT {lease['sut']['name']})" if lease.get("sut") else ""
         click.echo(f"Lease {lease['id']} {lease['state']}{sut}.")
+
+    @group.command("lease-extend")
+    @click.argument("id", type=click.IntRange(min=1))
+    @click.option("--duration", metavar="DUR", required=True,
+                  help="How much longer, e.g. 30m, 2h (within the class maximum from acquisition).")
+    @json_option
+    @client_command
+    def lease_extend(client, id: int, duration: str, as_json: bool) -> None:
+        """Extend acquired lease ID by DUR."""
+        lease = client.post(f"/leases/{id}/extend", {"duration": duration})["lease"]
+        if as_json:
+            return emit_json({"status": "success", "lease": lease})
+        click.echo(f"Lease {lease['id']} now expires at {when(lease['expires_at'])} UTC "
+                   f"({left(lease)} left).")

@@ -34,7 +34,12 @@ DEFAULTS: dict[str, Any] = {
     "container_runtime": "docker",
     "base_cmdline": None,
     "power_cycle": None,
+    "lease_duration": 4 * 3600.0,  # a lease's default duration (fastpath.core.leasetime)
+    "lease_max_duration": 24 * 3600.0,  # the longest a lease may last from its acquisition
+    "authorized_keys": None,  # the lessee's key goes here on the SUT; default ~/.ssh/authorized_keys
+    "lessee_keys_on_own_host": False,  # lessee keys on a SUT that is the scheduler's own host
 }
+AUTHORIZED_KEYS = re.compile(r"^[A-Za-z0-9._/~-]{1,255}$")
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,7 @@ def _params(raw: dict, params: dict, source: str, path: str) -> dict:
     if not 0 < timeout <= MAX_BOOT_TIMEOUT:
         raise InputError(source, f"{path}.boot_timeout", "expected a duration between 1s and 24h")
     params["boot_timeout"] = timeout
+    _lease_params(params, source, path)
     runtime = params["container_runtime"]
     if not isinstance(runtime, str) or not RUNTIME.match(runtime):
         raise InputError(source, f"{path}.container_runtime", "expected a command name like docker or podman")
@@ -147,6 +153,23 @@ def _params(raw: dict, params: dict, source: str, path: str) -> dict:
                         f"unknown placeholder {{{word}}}; known: {', '.join(PLACEHOLDERS)}",
                     )
     return params
+
+
+def _lease_params(params: dict, source: str, path: str) -> None:
+    """The params of leases: their durations and where the lessee's key goes."""
+    for key in ("lease_duration", "lease_max_duration"):
+        seconds = parse_duration(params[key], source=source, path=f"{path}.{key}")
+        if seconds <= 0:
+            raise InputError(source, f"{path}.{key}", "expected a positive duration like 4h")
+        params[key] = seconds
+    if params["lease_duration"] > params["lease_max_duration"]:
+        raise InputError(source, f"{path}.lease_duration", "longer than lease_max_duration")
+    keys = params["authorized_keys"]
+    if keys is not None and (not isinstance(keys, str) or not AUTHORIZED_KEYS.match(keys)
+                             or ".." in keys.split("/")):
+        raise InputError(source, f"{path}.authorized_keys", "expected a file path on the SUT")
+    if not isinstance(params["lessee_keys_on_own_host"], bool):
+        raise InputError(source, f"{path}.lessee_keys_on_own_host", "expected true or false")
 
 
 def _sut(entry: Any, class_params: dict, source: str, path: str, base: Path) -> SutSpec:

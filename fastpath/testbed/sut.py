@@ -98,7 +98,9 @@ class TestSut:
             f"ListenAddress {self.host}:{self.port}",
             f"HostKey {self.dir}/hostkey",
             f"PidFile {self.dir}/sshd.pid",
-            f"AuthorizedKeysFile {authorized_keys}",
+            # a lessee's key goes into the SUT's own home, private to its mount namespace
+            f"AuthorizedKeysFile {authorized_keys}"
+            + (" .ssh/authorized_keys" if self.simulate_boot else ""),
             "PermitRootLogin prohibit-password",
             "PasswordAuthentication no",
             "KbdInteractiveAuthentication no",

@@ -33,3 +33,34 @@ def scheduler(tmp_path, suts, busyloop, fast_controller):
     yield make
     for s in made:
         s.stop(signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def lease_lab(tmp_path_factory, testbed):
+    """One scheduler for the lease tests, started once: class `lab` (SUTs 1-2, leases of 1h,
+    at most 2h) and class `quick` (SUTs 3-4, leases of 20s, at most 1m). Its CLI runs with a
+    HOME of its own, so no key of this machine is ever picked up."""
+    import yaml
+
+    work = tmp_path_factory.mktemp("lease-lab")
+    lab = testbed.sutclasses("lab", boot="none", suts=testbed.suts[:2],
+                             lease_duration="1h", lease_max_duration="2h")
+    quick = testbed.sutclasses("quick", boot="none", suts=testbed.suts[2:4],
+                               lease_duration="20s", lease_max_duration="1m")
+    (work / "sutclasses.yaml").write_text(yaml.safe_dump(lab + quick, sort_keys=False))
+    s = Scheduler(work)
+    s.start(env={"FASTPATH_TUNING": FAST})
+    s.login()
+    yield s
+    s.stop(signal.SIGKILL)
+
+
+@pytest.fixture
+def lab(lease_lab):
+    """The session's lease scheduler, with every lease released after the test."""
+    import json
+
+    yield lease_lab
+    doc = json.loads(lease_lab.cli("sched", "lease-list", "--all-users", "--json").stdout)
+    for lease in doc["leases"]:
+        lease_lab.cli("sched", "lease-release", str(lease["id"]), check=False)
