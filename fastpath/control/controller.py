@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 
+from fastpath.control import leasing
 from fastpath.control.prober import Prober
 from fastpath.core.schedule import schedule
 from fastpath.errors import FastpathError, Invalid
@@ -187,6 +188,7 @@ class Controller:
         now = self.clock()
         self.submit("probe", [s.id for s in suts.suts_to_probe(now, self.tuning.probe_interval)],
                     self.prober.check)
+        leasing.of(self).reconcile(now)  # lease deadlines and lessee keys (fastpath.control.leasing)
         self.allocate(now)
         for name, worker in self.workers.items():
             self.submit(name, worker.due(now), worker.run)

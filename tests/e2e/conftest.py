@@ -49,6 +49,7 @@ def lease_lab(tmp_path_factory, testbed):
                                lease_duration="20s", lease_max_duration="1m")
     (work / "sutclasses.yaml").write_text(yaml.safe_dump(lab + quick, sort_keys=False))
     s = Scheduler(work)
+    s.tuning = FAST  # pass it again on a restart: s.start(env={"FASTPATH_TUNING": s.tuning})
     s.start(env={"FASTPATH_TUNING": FAST})
     s.login()
     yield s

@@ -66,3 +66,49 @@ def test_extend_within_the_maximum_owner_or_admin(lab):
     ended = lab.cli("sched", "lease-extend", str(lease["id"]), "--duration", "1m", token=bob,
                     check=False)
     assert ended.returncode == 5 and "is released; only an acquired lease can be extended" in ended.stderr
+
+
+def events(s, lease_id: int) -> list[tuple[str | None, str | None]]:
+    """The lease's events as the scheduler recorded them (its SQLite database)."""
+    import sqlite3
+
+    with sqlite3.connect(s.database.removeprefix("sqlite:///")) as conn:
+        return conn.execute("SELECT old, new FROM event WHERE kind = 'lease' AND ref = ? "
+                            "ORDER BY id", (lease_id,)).fetchall()
+
+
+def test_a_short_lease_expires_and_its_sut_goes_back(lab, wait_until):
+    lease = acquire(lab, "quick", "--duration", "3s")
+    assert lease["state"] == "acquired"
+    wait_until(lambda: json.loads(lab.cli("sched", "lease-list", str(lease["id"]), "--json").stdout)
+               ["lease"]["state"] == "expired", timeout=30, what="the lease to expire")
+    shown = lab.cli("sched", "lease-list", str(lease["id"])).stdout
+    assert re.search(r"^Expired: +\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$", shown, re.M), shown
+    assert "Time left" not in shown
+    assert events(lab, lease["id"]) == [(None, "queued"), ("queued", "acquired"),
+                                        ("acquired", "expiring"), ("acquired", "expired")]
+    # an expired lease can be neither extended nor released
+    ext = lab.cli("sched", "lease-extend", str(lease["id"]), "--duration", "1m", check=False)
+    assert ext.returncode == 5 and "is expired" in ext.stderr
+    rel = lab.cli("sched", "lease-release", str(lease["id"]), check=False)
+    assert rel.returncode == 5 and "already expired" in rel.stderr
+    # its SUT is handed out again
+    again = acquire(lab, "quick", "--duration", "1m")
+    again2 = acquire(lab, "quick", "--duration", "1m")
+    assert {again["sut"]["name"], again2["sut"]["name"]} == {"sut-03", "sut-04"}
+
+
+def test_a_deadline_passed_while_the_scheduler_was_down(lab, wait_until):
+    """Level-triggered: the first pass after a restart expires what is due."""
+    import signal
+
+    lease = acquire(lab, "quick", "--duration", "2s")
+    lab.stop(signal.SIGKILL)
+    try:
+        wait_until(lambda: epoch(lease["expires_at"]) + 1 < __import__("time").time(), timeout=10,
+                   what="the deadline to pass")
+    finally:
+        lab.start(env={"FASTPATH_TUNING": lab.tuning})
+    wait_until(lambda: json.loads(lab.cli("sched", "lease-list", str(lease["id"]), "--json").stdout)
+               ["lease"]["state"] == "expired", timeout=30, what="the lease to expire after restart")
+    assert events(lab, lease["id"])[-1] == ("acquired", "expired")

@@ -167,3 +167,45 @@ def test_maintenance_suts_are_not_probed_or_handed_out(world, clock, tmp_path):
     tick(ctl)
     tick(ctl)
     assert sorted(x.state for x in Lease.select()) == ["acquired", "queued"]
+
+
+def test_a_lease_is_warned_then_expires_at_its_deadline(world, clock):
+    api, ssh, ctl = world
+    tick(ctl)
+    lease = api.post("/leases", {"sutclass": "demo", "duration": "1h"}, who="bob").json["lease"]
+    clock.advance(10)  # queued time does not count
+    tick(ctl)  # a probe first: the last answer is too old
+    tick(ctl)
+    got = Lease.get_by_id(lease["id"])
+    assert got.state == "acquired" and got.expires_at == got.acquired_at + 3600
+
+    def seen():
+        return [(e.old, e.new) for e in Event.select().where(
+            (Event.kind == "lease") & (Event.ref == lease["id"])).order_by(Event.id)][2:]
+
+    clock.advance(3600 - 360 - 1)  # 10 % of 1h (6 min) is sooner than 15 min
+    tick(ctl)
+    assert seen() == []
+    clock.advance(1)
+    tick(ctl)
+    assert seen() == [("acquired", "expiring")]
+    tick(ctl)
+    assert seen() == [("acquired", "expiring")]  # once per deadline
+    # an extend moves the deadline, and the warning comes again before the new one
+    api.post(f"/leases/{lease['id']}/extend", {"duration": "30m"}, who="bob")
+    clock.advance(360)
+    tick(ctl)
+    assert Lease.get_by_id(lease["id"]).state == "acquired"
+    clock.advance(1800 - 540)
+    tick(ctl)
+    assert seen()[-1] == ("acquired", "expiring") and len(seen()) == 3  # plus the extend itself
+    clock.advance(540)
+    tick(ctl)
+    done = Lease.get_by_id(lease["id"])
+    assert done.state == "expired" and done.ended_at == clock()
+    assert seen()[-1] == ("acquired", "expired")
+    # its SUT is free again for the next one
+    other = api.post("/leases", {"sutclass": "demo"}, who="dave").json["lease"]
+    tick(ctl)
+    tick(ctl)
+    assert Lease.get_by_id(other["id"]).state == "acquired"
