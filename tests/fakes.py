@@ -28,6 +28,7 @@ class FakeConnections:
         self.down: set[str] = set()
         self.keys: dict[str, str] = {}
         self.connects: list[str] = []
+        self.opened: list[str] = []  # new connections, as a person would open them
 
     def key(self, name: str) -> str:
         return self.keys.setdefault(name, f"ssh-ed25519 KEY{name}")
@@ -40,6 +41,10 @@ class FakeConnections:
             raise HostKeyChanged(f"{target.name}: host key changed")
         facts = f"boot-{target.name}\nmachine-{target.name}\n6.1.0-fake\nroot=/dev/fake quiet\n"
         return FakeRemote(target, self.key(target.name), facts)
+
+    def open(self, target: Target) -> FakeRemote:
+        self.opened.append(target.name)
+        return self.get(target)
 
     def drop(self, name: str) -> None:
         pass

@@ -71,7 +71,9 @@ SCHEMAS = {
     "SutAccess": {
         "type": "object", "nullable": True,
         "properties": {"name": {"type": "string"}, "host": {"type": "string"},
-                       "port": {"type": "integer"}, "user": {"type": "string", "nullable": True}},
+                       "port": {"type": "integer"}, "user": {"type": "string", "nullable": True},
+                       "host_key": {"type": "string", "nullable": True,
+                                    "description": "the SUT's SSH host key, to check it by"}},
     },
     "Sut": {
         "type": "object",
@@ -118,6 +120,8 @@ SCHEMAS = {
                                                   "moved by extends; null until acquired"},
             "ssh_key_fingerprint": {"type": "string", "nullable": True,
                                     "description": "SHA256 fingerprint of the lessee's key"},
+            "ssh_key_note": {"type": "string", "nullable": True,
+                             "description": "why the lessee's key was not installed"},
             "kernel": {"type": "object", "nullable": True,
                        "description": "the kernel running on the SUT when it was acquired",
                        "properties": {"release": {"type": "string", "nullable": True},

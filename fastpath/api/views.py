@@ -34,8 +34,10 @@ def sut_view(sut: Sut, holder: tuple | None = None) -> dict:
 
 
 def access_view(sut: Sut) -> dict:
-    """How a person reaches a leased SUT: with their own lab credentials, never our key."""
-    return {"name": sut.name, "host": sut.host, "port": sut.port, "user": sut.user}
+    """How a person reaches a leased SUT: with their own key, never ours; and the host key
+    to expect (a public key: `lease-ssh` checks the SUT against it)."""
+    return {"name": sut.name, "host": sut.host, "port": sut.port, "user": sut.user,
+            "host_key": sut.params.get("host_key") or sut.host_key}
 
 
 def sutclass_view(cls: SutClass, usage: inventory.ClassUsage, *, detail: bool = False,
@@ -74,6 +76,7 @@ def lease_view(lease: Lease) -> dict:
         "ended_at": iso(lease.ended_at), "sut": None,
         "duration": lease.duration, "expires_at": iso(lease.expires_at),
         "ssh_key_fingerprint": sshkeys.fingerprint(lease.ssh_key) if lease.ssh_key else None,
+        "ssh_key_note": lease.access_note,
         "kernel": ({"release": lease.kernel_release, "cmdline": lease.kernel_cmdline}
                    if lease.kernel_release is not None else None),
     }

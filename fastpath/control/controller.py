@@ -30,7 +30,7 @@ from fastpath.control.prober import Prober
 from fastpath.core.schedule import schedule
 from fastpath.errors import FastpathError, Invalid
 from fastpath.store.db import db
-from fastpath.store.queries import base, control, jobs, leases, suts
+from fastpath.store.queries import base, control, jobs, suts
 from fastpath.sut.connections import Connections
 
 log = logging.getLogger(__name__)
@@ -211,11 +211,8 @@ class Controller:
                         assigned = jobs.assign_job(a.demand.id, a.sut.id, self.clock())
                     if assigned and "job" in self.workers:
                         self.submit("job", [a.demand.id], self.workers["job"].run)
-                elif a.sut.fresh:
-                    with self.fence():
-                        leases.grant_lease(a.demand.id, a.sut.id, self.clock())
-                else:  # never hand a person a SUT that has not answered just now
-                    self.submit("probe", [a.sut.id], self.prober.check)
+                else:  # never hand a person a SUT that has not answered a new connection just now
+                    leasing.of(self).hand_over(a.demand.id, a.sut.id, a.sut.fresh)
 
     # --- the worker pool ------------------------------------------------------
 

@@ -1,4 +1,12 @@
-"""The controller's side of leases: deadlines, the `lease expiring` event, and expiry.
+"""The controller's side of leases: the hand-over, deadlines, expiry and the lessee's key.
+
+The hand-over: before a lease becomes `acquired`, its SUT must answer a
+**new** SSH connection (a cached one proves nothing about the next login),
+and the lessee's key is added to the SUT's authorized_keys over that same
+connection. The key is recorded before it is installed (`LeaseKey`), and
+every pass removes, from each SUT, the tagged keys of leases that no longer
+hold it there: a crash between a release and the removal leaves no access
+behind, and such a SUT is not handed out until its keys are gone.
 
 Level-triggered like the rest of the loop: every pass records the warning of
 each acquired lease whose warning time has come and expires each lease whose
@@ -15,8 +23,14 @@ import threading
 import weakref
 from typing import TYPE_CHECKING
 
+from fastpath.control import failpoints, prober
+from fastpath.control.runner import this_host
+from fastpath.core import sshkeys
 from fastpath.core.leasetime import WARN_BEFORE, warn_at
-from fastpath.store.queries import leases
+from fastpath.store.queries import control, inventory, leases, suts
+from fastpath.sut import access
+from fastpath.sut.facts import boot_facts
+from fastpath.sut.remote import SshError
 
 if TYPE_CHECKING:
     from fastpath.control.controller import Controller
@@ -32,9 +46,98 @@ class Leasing:
         self._timer: threading.Timer | None = None
         self._timer_at: float | None = None
         self._lock = threading.Lock()
+        self._host: dict | None = None
+
+    # --- the hand-over ----------------------------------------------------------
+
+    def hand_over(self, lease_id: int, sut_id: int, fresh: bool) -> None:
+        """Give the SUT to the queued lease: at once if it answered a new connection just now
+        and there is no key to install, else after a new connection (in a worker)."""
+        ctl = self.controller
+        if fresh and not leases.get_lease(lease_id).ssh_key:
+            with ctl.fence():
+                leases.grant_lease(lease_id, sut_id, ctl.clock())
+            return
+        # as a probe of that SUT: no other probe or hand-over runs on it meanwhile
+        ctl.submit("probe", [sut_id], lambda sid: self._hand_over(lease_id, sid))
+
+    def _hand_over(self, lease_id: int, sut_id: int) -> None:
+        ctl = self.controller
+        lease, sut = leases.get_lease(lease_id), suts.get_sut(sut_id)
+        if lease.state != "queued":
+            return
+        remote = None
+        try:
+            remote = prober.connect(sut, ctl.connections, new=True)
+            seen = boot_facts(remote)
+            ctl.prober.record(sut, dict(seen))
+            installed = False
+            if lease.ssh_key:
+                if self._own_host(seen) and not sut.params.get("lessee_keys_on_own_host"):
+                    with ctl.fence():
+                        leases.note_access(lease_id, "key not installed: the SUT is the "
+                                           "scheduler's own host (lessee_keys_on_own_host is off)")
+                else:
+                    with ctl.fence():
+                        leases.key_intent(lease_id, sut_id, ctl.clock())
+                    access.install(remote, sshkeys.line(lease.ssh_key, lease_id),
+                                   sut.params.get("authorized_keys"))
+                    installed = True
+            with ctl.fence():
+                granted = leases.grant_lease(lease_id, sut_id, ctl.clock(),
+                                             kernel=(seen["release"], seen["cmdline"]))
+            if installed and not granted:  # cancelled meanwhile: take the key back now
+                self._remove(remote, sut_id, [lease_id])
+        except SshError as exc:
+            ctl.connections.drop(sut.name)
+            with ctl.fence():
+                suts.record_failure(sut_id, ctl.clock(), exc.message,
+                                    base=ctl.prober.base, cap=ctl.prober.cap)
+            log.warning("SUT %s not handed to lease %s: %s", sut.name, lease_id, exc.message)
+        finally:
+            if remote is not None:
+                remote.close()
+
+    def _own_host(self, seen: dict) -> bool:
+        if self._host is None:
+            self._host = this_host()
+        host = self._host
+        return ((bool(seen.get("machine_id")) and seen["machine_id"] == host["machine_id"])
+                or (bool(seen.get("boot_id")) and seen["boot_id"] == host["boot_id"]))
+
+    # --- keys that must go --------------------------------------------------------
+
+    def _sweep(self) -> None:
+        """Remove, SUT by SUT, the keys of leases that no longer hold it (level-triggered)."""
+        stale: dict[int, list[int]] = {}
+        for row in control.stale_keys():
+            stale.setdefault(row.sut_id, []).append(row.lease_id)
+        for sut_id, ids in stale.items():
+            if not self.controller.busy("probe", sut_id):
+                self.controller.submit("probe", [sut_id],
+                                       lambda sid, ids=ids: self._remove(None, sid, ids))
+
+    def _remove(self, remote, sut_id: int, lease_ids: list[int]) -> None:
+        ctl = self.controller
+        sut = suts.get_sut(sut_id)
+        holder = inventory.holders(sut.sutclass_id).get(sut_id)
+        keep = holder[1] if holder and holder[0] == "lease" else None  # the key of who holds it now
+        try:
+            own = remote or prober.connect(sut, ctl.connections)
+            failpoints.reach("before-key-removal")
+            access.remove(own, keep, sut.params.get("authorized_keys"))
+        except SshError as exc:
+            ctl.connections.drop(sut.name)
+            log.warning("SUT %s: lessee keys not removed yet: %s", sut.name, exc.message)
+            return
+        with ctl.fence():
+            leases.keys_removed(sut_id, lease_ids, ctl.clock())
+        log.info("SUT %s: removed the keys of leases %s", sut.name, lease_ids)
+
+    # --- deadlines --------------------------------------------------------------
 
     def reconcile(self, now: float) -> None:
-        """Warn, expire, and arm the wake-up for the next deadline."""
+        """Warn, expire, remove stale keys, and arm the wake-up for the next deadline."""
         ctl = self.controller
         for lease in leases.due_to_warn(now, WARN_BEFORE):
             if now >= warn_at(lease.acquired_at, lease.expires_at):
@@ -44,6 +147,7 @@ class Leasing:
             with ctl.fence():
                 if leases.expire_lease(lease.id, ctl.clock()):
                     log.info("lease %s expired", lease.id)
+        self._sweep()
         self._wake_at(leases.next_deadline(), now)
 
     def _wake_at(self, at: float | None, now: float) -> None:

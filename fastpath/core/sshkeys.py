@@ -16,12 +16,12 @@ import re
 import struct
 
 from fastpath.errors import Invalid
+from fastpath.sut.access import TAG
 
 TYPES = ("ssh-ed25519", "ssh-rsa", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384",
          "ecdsa-sha2-nistp521", "sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com")
 MAX_KEY = 16 * 1024
-TAG = "fastpath-lease-"
-TAGGED = re.compile(r" fastpath-lease-(\d+)$")
+TAGGED = re.compile(" " + re.escape(TAG) + r"(\d+)$")
 
 
 def public_key(text: object) -> str:

@@ -63,6 +63,7 @@ class Sut(BaseModel):
     host_key = pw.TextField(null=True)  # pinned on first contact: "<type> <base64>"
     facts = JSONField(null=True)  # machine id, base command line, fingerprint
     last_ok_at = pw.DoubleField(null=True)  # last successful SSH contact
+    fresh_ok_at = pw.DoubleField(null=True)  # ... over a new connection, as a person would log in
     failures = pw.IntegerField(default=0)  # consecutive failed probes
     next_check_at = pw.DoubleField(null=True)
     created_at = pw.DoubleField()
@@ -85,6 +86,7 @@ class Lease(BaseModel):
     ssh_key = pw.TextField(null=True)  # the lessee's public key, "<type> <base64>"
     kernel_release = pw.CharField(max_length=255, null=True)  # running when it was acquired
     kernel_cmdline = pw.TextField(null=True)
+    access_note = pw.TextField(null=True)  # why the lessee's key was not installed
 
     class Meta:
         # (sutclass, state): every controller pass asks for a class's acquired and queued

@@ -22,6 +22,8 @@ def upgrade(m: Migration) -> None:
     m.add_column("lease", "ssh_key", pw.TextField(null=True))
     m.add_column("lease", "kernel_release", pw.CharField(max_length=255, null=True))
     m.add_column("lease", "kernel_cmdline", pw.TextField(null=True))
+    m.add_column("lease", "access_note", pw.TextField(null=True))
+    m.add_column("sut", "fresh_ok_at", pw.DoubleField(null=True))
     m.add_index("lease", ("expires_at",))
     m.create_tables(LeaseKey)
     rows = m.db.execute_sql(

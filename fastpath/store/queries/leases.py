@@ -7,7 +7,7 @@ import peewee as pw
 from fastpath.core import leasetime
 from fastpath.core.states import LeaseState, SutState
 from fastpath.errors import Conflict, NotFound
-from fastpath.store.models import Lease, Sut, SutClass, Usage, User
+from fastpath.store.models import Lease, LeaseKey, Sut, SutClass, Usage, User
 from fastpath.store.queries.base import atomic, bump, lock, log, transition
 from fastpath.store.queries.inventory import get_class, holders
 
@@ -169,3 +169,30 @@ def next_deadline() -> float | None:
            .order_by(Lease.expires_at).first())
     return None if row is None else row.expires_at
 
+
+
+def key_intent(lease_id: int, sut_id: int, now: float) -> None:
+    """Record, before installing it, that the lease's key may be on the SUT from now on."""
+    with atomic():
+        if not LeaseKey.select().where((LeaseKey.lease == lease_id) & (LeaseKey.sut == sut_id)
+                                       & LeaseKey.removed_at.is_null()).exists():
+            LeaseKey.create(lease=lease_id, sut=sut_id, added_at=now)
+
+
+def keys_removed(sut_id: int, lease_ids: list[int], now: float) -> None:
+    """The keys of these leases are gone from the SUT; the SUT may be free again."""
+    with atomic():
+        LeaseKey.update(removed_at=now).where(
+            (LeaseKey.sut == sut_id) & LeaseKey.lease.in_(lease_ids) & LeaseKey.removed_at.is_null()
+        ).execute()
+        bump()
+
+
+def key_on(lease_id: int) -> bool:
+    """Whether the lease's key is (still) recorded as on its SUT."""
+    return LeaseKey.select().where((LeaseKey.lease == lease_id)
+                                   & LeaseKey.removed_at.is_null()).exists()
+
+
+def note_access(lease_id: int, note: str) -> None:
+    Lease.update(access_note=note).where(Lease.id == lease_id).execute()

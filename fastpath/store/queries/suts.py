@@ -26,10 +26,12 @@ def suts_to_probe(now: float, idle_interval: float) -> list[Sut]:
     return [s for s in due if s.health != SutState.HEALTHY or s.id not in held]
 
 
-def record_ok(sut_id: int, now: float, *, facts: dict | None = None) -> None:
-    """The SUT answered over SSH: healthy from any probed state."""
+def record_ok(sut_id: int, now: float, *, facts: dict | None = None, fresh: bool = False) -> None:
+    """The SUT answered over SSH: healthy from any probed state (`fresh`: over a new connection)."""
     sut = Sut.get_by_id(sut_id)
     fields = dict(last_ok_at=now, failures=0, next_check_at=None, reason=None)
+    if fresh:
+        fields["fresh_ok_at"] = now
     if facts is not None:
         fields["facts"] = {**(sut.facts or {}), **facts}
     if sut.health in PROBED and sut.health != SutState.HEALTHY:
