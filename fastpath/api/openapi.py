@@ -81,7 +81,8 @@ SCHEMAS = {
             "name": {"type": "string"}, "host": {"type": "string"}, "port": {"type": "integer"},
             "user": {"type": "string", "nullable": True},
             "health": {"type": "string",
-                       "enum": ["unknown", "healthy", "unhealthy", "maintenance", "retired"]},
+                       "enum": ["unknown", "healthy", "unhealthy", "reset", "maintenance",
+                                "retired"]},
             "reason": {"type": "string", "nullable": True}, "last_ok_at": TIME,
             "held_by": {"type": "object", "properties": {
                 "kind": {"type": "string", "enum": ["job", "lease"]}, "id": {"type": "integer"}}},
@@ -120,6 +121,8 @@ SCHEMAS = {
                                                   "moved by extends; null until acquired"},
             "ssh_key_fingerprint": {"type": "string", "nullable": True,
                                     "description": "SHA256 fingerprint of the lessee's key"},
+            "reason": {"type": "string", "nullable": True,
+                       "description": "while queued: what it waits for, e.g. a SUT in reset"},
             "ssh_key_note": {"type": "string", "nullable": True,
                              "description": "why the lessee's key was not installed"},
             "kernel": {"type": "object", "nullable": True,

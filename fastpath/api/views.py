@@ -84,6 +84,9 @@ def lease_view(lease: Lease) -> dict:
         out["sut"] = access_view(suts.get_sut(lease.sut_id))
     if lease.state == "queued":
         out["position"] = position("lease", lease.id, lease.sutclass_id)
+        resetting = [s for s in inventory.class_suts(lease.sutclass_id) if s.health == "reset"]
+        if resetting:
+            out["reason"] = "waiting for " + "; ".join(f"SUT {s.name}: {s.reason}" for s in resetting)
     return out
 
 

@@ -67,11 +67,15 @@ def show(lease: dict) -> str:
              ("State", lease["state"]), ("Priority", lease["priority"])]
     if lease["state"] == "queued" and lease.get("position"):
         pairs.append(("Queue position", lease["position"]))
+    if lease["state"] == "queued" and lease.get("reason"):
+        pairs.append(("Waiting", lease["reason"]))
     if sut:
         pairs += [("SUT", sut["name"]), ("Host", sut["host"]), ("Port", sut["port"]),
                   ("User on SUT", sut["user"])]
     from fastpath.plan.durations import format_duration
 
+    if lease.get("kernel"):
+        pairs += [("Kernel", lease["kernel"]["release"]), ("Cmdline", lease["kernel"]["cmdline"])]
     pairs += [("Queued", when(lease["queued_at"])), ("Acquired", when(lease["acquired_at"]))]
     if lease.get("duration"):
         pairs.append(("Duration", format_duration(round(lease["duration"]))))

@@ -24,6 +24,7 @@ import weakref
 from typing import TYPE_CHECKING
 
 from fastpath.control import failpoints, prober
+from fastpath.control.reset import Resetter, baseline, boot_back_method
 from fastpath.control.runner import this_host
 from fastpath.core import sshkeys
 from fastpath.core.leasetime import WARN_BEFORE, warn_at
@@ -47,6 +48,7 @@ class Leasing:
         self._timer_at: float | None = None
         self._lock = threading.Lock()
         self._host: dict | None = None
+        self.resetter = Resetter(controller, self._own_host)
 
     # --- the hand-over ----------------------------------------------------------
 
@@ -54,7 +56,8 @@ class Leasing:
         """Give the SUT to the queued lease: at once if it answered a new connection just now
         and there is no key to install, else after a new connection (in a worker)."""
         ctl = self.controller
-        if fresh and not leases.get_lease(lease_id).ssh_key:
+        facts = suts.get_sut(sut_id).facts or {}
+        if fresh and not leases.get_lease(lease_id).ssh_key and baseline(facts, facts):
             with ctl.fence():
                 leases.grant_lease(lease_id, sut_id, ctl.clock())
             return
@@ -71,6 +74,11 @@ class Leasing:
             remote = prober.connect(sut, ctl.connections, new=True)
             seen = boot_facts(remote)
             ctl.prober.record(sut, dict(seen))
+            if not baseline(sut.facts, seen):  # a job left its kernel: back to the SUT's own first
+                with ctl.fence():
+                    suts.begin_reset(sut_id, f"booting back to its own kernel for lease {lease_id}",
+                                     boot_back_method(sut.params), ctl.clock())
+                return
             installed = False
             if lease.ssh_key:
                 if self._own_host(seen) and not sut.params.get("lessee_keys_on_own_host"):
@@ -148,6 +156,7 @@ class Leasing:
                 if leases.expire_lease(lease.id, ctl.clock()):
                     log.info("lease %s expired", lease.id)
         self._sweep()
+        self.resetter.reconcile(now)
         self._wake_at(leases.next_deadline(), now)
 
     def _wake_at(self, at: float | None, now: float) -> None:

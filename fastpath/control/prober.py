@@ -79,5 +79,7 @@ class Prober:
         """The SUT answered over a new connection with these boot facts."""
         if not (sut.facts or {}).get("base_cmdline"):
             seen["base_cmdline"] = SESSION_MARK.sub("", seen["cmdline"]).strip()
+        if not (sut.facts or {}).get("base_release") and not SESSION_MARK.search(seen["cmdline"]):
+            seen["base_release"] = seen["release"]  # its own kernel, to tell a job's from it
         with self.fence():
             suts.record_ok(sut.id, self.clock(), facts=seen, fresh=True)

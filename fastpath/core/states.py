@@ -39,6 +39,7 @@ class SutState(StrEnum):
     UNKNOWN = "unknown"
     HEALTHY = "healthy"
     UNHEALTHY = "unhealthy"
+    RESET = "reset"  # being reset after a lease, or booted back to its own kernel before one
     MAINTENANCE = "maintenance"
     RETIRED = "retired"
 

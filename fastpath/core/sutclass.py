@@ -38,7 +38,9 @@ DEFAULTS: dict[str, Any] = {
     "lease_max_duration": 24 * 3600.0,  # the longest a lease may last from its acquisition
     "authorized_keys": None,  # the lessee's key goes here on the SUT; default ~/.ssh/authorized_keys
     "lessee_keys_on_own_host": False,  # lessee keys on a SUT that is the scheduler's own host
+    "reset": None,  # after a lease: power_cycle | reboot | none (default: from boot and power_cycle)
 }
+RESETS = ("power_cycle", "reboot", "none")
 AUTHORIZED_KEYS = re.compile(r"^[A-Za-z0-9._/~-]{1,255}$")
 
 
@@ -155,6 +157,16 @@ def _params(raw: dict, params: dict, source: str, path: str) -> dict:
     return params
 
 
+def reset_method(params: dict) -> str:
+    """How a SUT is reset after a lease (a person may have changed anything): the `reset`
+    param, else none for `boot: none`, power_cycle where there is a command, reboot otherwise."""
+    if params.get("reset"):
+        return params["reset"]
+    if params.get("boot") == "none":
+        return "none"
+    return "power_cycle" if params.get("power_cycle") else "reboot"
+
+
 def _lease_params(params: dict, source: str, path: str) -> None:
     """The params of leases: their durations and where the lessee's key goes."""
     for key in ("lease_duration", "lease_max_duration"):
@@ -170,6 +182,11 @@ def _lease_params(params: dict, source: str, path: str) -> None:
         raise InputError(source, f"{path}.authorized_keys", "expected a file path on the SUT")
     if not isinstance(params["lessee_keys_on_own_host"], bool):
         raise InputError(source, f"{path}.lessee_keys_on_own_host", "expected true or false")
+    params["reset"] = reset_method(params)
+    if params["reset"] not in RESETS:
+        raise InputError(source, f"{path}.reset", f"expected one of {', '.join(RESETS)}")
+    if params["reset"] == "power_cycle" and not params["power_cycle"]:
+        raise InputError(source, f"{path}.reset", "reset: power_cycle needs a power_cycle command")
 
 
 def _sut(entry: Any, class_params: dict, source: str, path: str, base: Path) -> SutSpec:

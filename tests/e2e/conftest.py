@@ -38,16 +38,19 @@ def scheduler(tmp_path, suts, busyloop, fast_controller):
 @pytest.fixture(scope="session")
 def lease_lab(tmp_path_factory, testbed):
     """One scheduler for the lease tests, started once: class `lab` (SUTs 1-2, leases of 1h,
-    at most 2h) and class `quick` (SUTs 3-4, leases of 20s, at most 1m). Its CLI runs with a
-    HOME of its own, so no key of this machine is ever picked up."""
+    at most 2h), class `quick` (SUT 3, leases of 20s, at most 1m), both `boot: none`, and class
+    `booting` (SUT 4, the testbed's simulated power cycle, reset by it after each lease). Its
+    CLI runs with a HOME of its own, so no key of this machine is ever picked up."""
     import yaml
 
     work = tmp_path_factory.mktemp("lease-lab")
     lab = testbed.sutclasses("lab", boot="none", suts=testbed.suts[:2],
                              lease_duration="1h", lease_max_duration="2h")
-    quick = testbed.sutclasses("quick", boot="none", suts=testbed.suts[2:4],
+    quick = testbed.sutclasses("quick", boot="none", suts=testbed.suts[2:3],
                                lease_duration="20s", lease_max_duration="1m")
-    (work / "sutclasses.yaml").write_text(yaml.safe_dump(lab + quick, sort_keys=False))
+    booting = testbed.sutclasses("booting", boot="power_cycle", suts=testbed.suts[3:4],
+                                 boot_timeout="20s")
+    (work / "sutclasses.yaml").write_text(yaml.safe_dump(lab + quick + booting, sort_keys=False))
     s = Scheduler(work)
     s.tuning = FAST  # pass it again on a restart: s.start(env={"FASTPATH_TUNING": s.tuning})
     s.start(env={"FASTPATH_TUNING": FAST})

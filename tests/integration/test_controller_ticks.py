@@ -16,7 +16,7 @@ TUNING = Tuning(probe_interval=60, fresh=5, backoff_base=5, backoff_cap=40, ttl=
 @pytest.fixture
 def world(database, clock, tmp_path):
     api = Api(clock, tmp_path)
-    declare(tmp_path, {"demo": 2}, clock())
+    declare(tmp_path, {"demo": 2}, clock(), reset="none")  # the reset after a lease: tests below
     api.user("bob", "lease,query")
     api.user("dave", "lease,query")
     ssh = FakeConnections()
@@ -209,3 +209,56 @@ def test_a_lease_is_warned_then_expires_at_its_deadline(world, clock):
     tick(ctl)
     tick(ctl)
     assert Lease.get_by_id(other["id"]).state == "acquired"
+
+
+def _sut_events(name: str) -> list[tuple[str, str]]:
+    sut = Sut.get(Sut.name == name)
+    return [(e.old, e.new) for e in Event.select().where(
+        (Event.kind == "sut") & (Event.ref == sut.id)).order_by(Event.id)]
+
+
+def test_a_released_sut_is_reset_before_anyone_gets_it(world, clock, tmp_path):
+    api, ssh, ctl = world
+    declare(tmp_path, {"demo": 1}, clock())  # boot: kexec, so reset: reboot
+    tick(ctl)
+    lease = api.post("/leases", {"sutclass": "demo"}, who="bob").json["lease"]
+    tick(ctl)
+    assert Lease.get_by_id(lease["id"]).state == "acquired"
+    api.post(f"/leases/{lease['id']}/release", who="bob")
+    sut = Sut.get(Sut.name == "demo-01")
+    assert sut.health == "reset" and sut.reason == f"reset (reboot) after lease {lease['id']}"
+    waiting = api.post("/leases", {"sutclass": "demo"}, who="dave").json["lease"]
+    assert waiting["reason"] == f"waiting for SUT demo-01: reset (reboot) after lease {lease['id']}"
+    tick(ctl)  # the reboot is triggered
+    assert any("systemctl reboot" in c for n, c in ssh.commands if n == "demo-01")
+    assert Lease.get_by_id(waiting["id"]).state == "queued"
+    clock.advance(TUNING.boot_poll)
+    tick(ctl)  # back with a new boot id on its own kernel: healthy, and handed out
+    tick(ctl)
+    assert Sut.get(Sut.name == "demo-01").health == "healthy"
+    assert Lease.get_by_id(waiting["id"]).state == "acquired"
+    assert _sut_events("demo-01")[-2:] == [("healthy", "reset"), ("reset", "healthy")]
+
+
+def test_a_reset_the_guard_refuses_leaves_the_sut_unhealthy(world, clock, tmp_path):
+    from fastpath.control import leasing
+
+    api, ssh, ctl = world
+    declare(tmp_path, {"demo": 1}, clock())  # reset: reboot
+    leasing.of(ctl)._host = {"machine_id": "machine-demo-01", "boot_id": "-"}  # it is this host
+    tick(ctl)
+    lease = api.post("/leases", {"sutclass": "demo"}, who="bob").json["lease"]
+    tick(ctl)
+    api.post(f"/leases/{lease['id']}/release", who="bob")
+    tick(ctl)
+    sut = Sut.get(Sut.name == "demo-01")
+    assert sut.health == "unhealthy" and sut.reason.startswith(
+        "reset refused: demo-01 is the scheduler's own host")
+    assert not any("reboot" in c for _, c in ssh.commands)
+    clock.advance(600)  # not re-checked into service behind the admin's back
+    tick(ctl)
+    assert Sut.get(Sut.name == "demo-01").health == "unhealthy"
+    declare(tmp_path, {"demo": 1}, clock(), reset="none")  # the admin's fix, then a reload
+    clock.advance(600)
+    tick(ctl)
+    assert Sut.get(Sut.name == "demo-01").health == "healthy"

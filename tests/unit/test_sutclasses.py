@@ -40,6 +40,23 @@ def test_the_guides_file(key, tmp_path):
     assert cls.params["lessee_keys_on_own_host"] is False and cls.params["authorized_keys"] is None
 
 
+@pytest.mark.parametrize(("params", "reset"), [
+    ({"boot": "none"}, "none"),
+    ({"boot": "kexec"}, "reboot"),
+    ({"boot": "reboot"}, "reboot"),
+    ({"boot": "kexec", "power_cycle": ["pdu", "{name}"]}, "power_cycle"),
+    ({"boot": "power_cycle", "power_cycle": ["pdu", "{name}"]}, "power_cycle"),
+    ({"boot": "none", "power_cycle": ["pdu", "{name}"]}, "none"),
+    ({"boot": "kexec", "reset": "none"}, "none"),
+    ({"boot": "none", "reset": "reboot"}, "reboot"),
+])
+def test_reset_after_a_lease_defaults_from_the_boot(params, reset, key, tmp_path):
+    doc = guide(key)
+    doc[0]["params"].update(params)
+    [cls] = load(doc, tmp_path)
+    assert cls.params["reset"] == reset and cls.suts[0].params["reset"] == reset
+
+
 def test_lease_limits_are_durations(key, tmp_path):
     doc = guide(key)
     doc[0]["params"].update(lease_duration="30m", lease_max_duration="2h",
@@ -98,6 +115,9 @@ BAD = [
      "longer than lease_max_duration"),
     (lambda d: set_in(d, [0, "params", "authorized_keys"], "$(reboot)"), "[0].params.authorized_keys",
      "file path"),
+    (lambda d: set_in(d, [0, "params", "reset"], "wipe"), "[0].params.reset", "expected one of"),
+    (lambda d: set_in(d, [0, "params", "reset"], "power_cycle"), "[0].params.reset",
+     "needs a power_cycle command"),
     (lambda d: set_in(d, [0, "params", "lessee_keys_on_own_host"], "yes"),
      "[0].params.lessee_keys_on_own_host", "true or false"),
     (lambda d: set_in(d, [0, "params", "container_runtime"], "rm -rf /"),

@@ -6,10 +6,12 @@ import peewee as pw
 
 from fastpath.core import leasetime
 from fastpath.core.states import LeaseState, SutState
+from fastpath.core.sutclass import reset_method
 from fastpath.errors import Conflict, NotFound
 from fastpath.store.models import Lease, LeaseKey, Sut, SutClass, Usage, User
 from fastpath.store.queries.base import atomic, bump, lock, log, transition
 from fastpath.store.queries.inventory import get_class, holders
+from fastpath.store.queries.suts import begin_reset
 
 
 def request_lease(user: User, sutclass: str, priority: int, now: float,
@@ -68,6 +70,7 @@ def release_lease(lease: Lease, actor: str, now: float) -> Lease:
             Usage.update(ended_at=now).where(
                 (Usage.kind == "lease") & (Usage.ref == lease.id) & Usage.ended_at.is_null()
             ).execute()
+            _reset_after(lease.id, now)
         else:
             current = Lease.get_by_id(lease.id).state
             raise Conflict(f"lease {lease.id} is already {current}")
@@ -137,8 +140,19 @@ def expire_lease(lease_id: int, now: float) -> bool:
         Usage.update(ended_at=now).where(
             (Usage.kind == "lease") & (Usage.ref == lease_id) & Usage.ended_at.is_null()
         ).execute()
+        _reset_after(lease_id, now)
         bump()
     return True
+
+
+def _reset_after(lease_id: int, now: float) -> None:
+    """In the transaction that ends a lease: its SUT goes to `reset` (the class's `reset`)."""
+    lease = Lease.get_by_id(lease_id)
+    if lease.sut_id is None:
+        return
+    method = reset_method(Sut.get_by_id(lease.sut_id).params or {})
+    if method != "none":
+        begin_reset(lease.sut_id, f"reset ({method}) after lease {lease_id}", method, now)
 
 
 def due_to_warn(now: float, lead: float) -> list[Lease]:

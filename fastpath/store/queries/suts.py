@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastpath.core.states import PROBED, SutState
+from fastpath.core.sutclass import reset_method
 from fastpath.store.models import Sut
 from fastpath.store.queries.base import bump, log
 from fastpath.store.queries.inventory import holders
@@ -23,7 +24,14 @@ def suts_to_probe(now: float, idle_interval: float) -> list[Sut]:
             & (Sut.last_ok_at.is_null() | (Sut.last_ok_at < now - idle_interval))
         )
     )
-    return [s for s in due if s.health != SutState.HEALTHY or s.id not in held]
+    return [s for s in due if (s.health != SutState.HEALTHY or s.id not in held)
+            and not _refused(s)]
+
+
+def _refused(sut: Sut) -> bool:
+    """A reset the guard refused waits for an admin: until the class's reset method changes."""
+    refused = (sut.facts or {}).get("reset_refused")
+    return bool(refused) and sut.health == SutState.UNHEALTHY and reset_method(sut.params or {}) == refused
 
 
 def record_ok(sut_id: int, now: float, *, facts: dict | None = None, fresh: bool = False) -> None:
@@ -75,3 +83,47 @@ def pin_host_key(sut_id: int, key: str) -> str:
 def set_facts(sut_id: int, facts: dict) -> None:
     sut = Sut.get_by_id(sut_id)
     Sut.update(facts={**(sut.facts or {}), **facts}).where(Sut.id == sut_id).execute()
+
+
+def begin_reset(sut_id: int, why: str, method: str, now: float) -> bool:
+    """Put the SUT in `reset` (from a probed state): neither free nor held until it is done."""
+    sut = Sut.get_by_id(sut_id)
+    if sut.health not in PROBED:
+        return False
+    facts = {**(sut.facts or {}), "reset": {"phase": "due", "why": why, "method": method}}
+    n = Sut.update(health=SutState.RESET, reason=why, facts=facts).where(
+        (Sut.id == sut_id) & (Sut.health == sut.health)).execute()
+    if n:
+        log("controller", "sut", sut_id, sut.health, SutState.RESET, now, why)
+        bump()
+    return bool(n)
+
+
+def reset_step(sut_id: int, **fields) -> None:
+    """Record the reset's next step (its phase, the old boot id, the deadline) before it acts."""
+    sut = Sut.get_by_id(sut_id)
+    facts = dict(sut.facts or {})
+    facts["reset"] = {**(facts.get("reset") or {}), **fields}
+    Sut.update(facts=facts).where((Sut.id == sut_id) & (Sut.health == SutState.RESET)).execute()
+
+
+def end_reset(sut_id: int, now: float, *, failed: str | None = None, seen: dict | None = None,
+              base: float = 5.0, refused: str | None = None) -> bool:
+    """The reset is over: `healthy` (it answered a new connection just now), or `unhealthy`
+    (`refused`: by the guard, and not re-checked while the class's reset stays that method)."""
+    sut = Sut.get_by_id(sut_id)
+    facts = {**(sut.facts or {}), **(seen or {}), "reset": None, "reset_refused": refused}
+    new = SutState.UNHEALTHY if failed else SutState.HEALTHY
+    fields = (dict(reason=failed[:2000], failures=sut.failures + 1, next_check_at=now + base)
+              if failed else dict(reason=None, failures=0, next_check_at=None, last_ok_at=now,
+                                  fresh_ok_at=now))
+    n = Sut.update(health=new, facts=facts, **fields).where(
+        (Sut.id == sut_id) & (Sut.health == SutState.RESET)).execute()
+    if n:
+        log("controller", "sut", sut_id, SutState.RESET, new, now, failed)
+        bump()
+    return bool(n)
+
+
+def in_reset() -> list[Sut]:
+    return list(Sut.select().where(Sut.health == SutState.RESET))
