@@ -6,12 +6,16 @@ from fastpath.sut.remote import Completed, HostKeyChanged, Target, Unreachable
 
 
 class FakeRemote:
-    def __init__(self, target: Target, host_key: str, facts: str) -> None:
-        self.target, self.host_key, self.facts = target, host_key, facts
+    def __init__(self, target: Target, host_key: str, facts: str, owner=None) -> None:
+        self.target, self.host_key, self.facts, self.owner = target, host_key, facts, owner
         self.commands: list[str] = []
 
     def run(self, script: str, **kw) -> Completed:
         self.commands.append(script)
+        if self.owner is not None:
+            self.owner.commands.append((self.target.name, script))
+            if "systemctl reboot" in script:  # it comes back with a new boot id
+                self.owner.boots[self.target.name] = self.owner.boots.get(self.target.name, 0) + 1
         return Completed(0, self.facts, "")
 
     def alive(self) -> bool:
@@ -28,6 +32,10 @@ class FakeConnections:
         self.down: set[str] = set()
         self.keys: dict[str, str] = {}
         self.connects: list[str] = []
+        self.opened: list[str] = []  # new connections, as a person would open them
+        self.commands: list[tuple[str, str]] = []  # (SUT, script) of every command run
+        self.boots: dict[str, int] = {}
+        self.cmdlines: dict[str, str] = {}  # a kernel command line other than the SUT's own
 
     def key(self, name: str) -> str:
         return self.keys.setdefault(name, f"ssh-ed25519 KEY{name}")
@@ -38,8 +46,15 @@ class FakeConnections:
             raise Unreachable(f"{target.name}: cannot connect: connection refused")
         if target.host_key and target.host_key != self.key(target.name):
             raise HostKeyChanged(f"{target.name}: host key changed")
-        facts = f"boot-{target.name}\nmachine-{target.name}\n6.1.0-fake\nroot=/dev/fake quiet\n"
-        return FakeRemote(target, self.key(target.name), facts)
+        boots = self.boots.get(target.name, 0)
+        boot = f"boot-{target.name}" + (f"-{boots}" if boots else "")
+        cmdline = self.cmdlines.get(target.name, "root=/dev/fake quiet")
+        facts = f"{boot}\nmachine-{target.name}\n6.1.0-fake\n{cmdline}\n"
+        return FakeRemote(target, self.key(target.name), facts, self)
+
+    def open(self, target: Target) -> FakeRemote:
+        self.opened.append(target.name)
+        return self.get(target)
 
     def drop(self, name: str) -> None:
         pass

@@ -48,6 +48,7 @@ def create_app(
     app.add_route("/leases", leases)
     app.add_route("/leases/" + ID, leases, suffix="item")
     app.add_route("/leases/" + ID + "/release", leases, suffix="release")
+    app.add_route("/leases/" + ID + "/extend", leases, suffix="extend")
     if storage is not None:
         plans = Plans(clock, Storage(storage), max_upload)
         app.add_route("/plans", plans)

@@ -8,6 +8,8 @@ from fastpath.api.listing import owner_filter, state_filter
 from fastpath.api.middleware import ensure_owner, needs
 from fastpath.api.request import body, idempotency_key, integer, number
 from fastpath.api.views import lease_view
+from fastpath.core import tokens
+from fastpath.core.sshkeys import public_key
 from fastpath.core.states import ACTIVE_LEASE, LeaseState, parse_states
 from fastpath.store.queries import base, leases
 
@@ -20,12 +22,14 @@ class Leases:
 
     @needs("lease")
     def on_post(self, req, resp) -> None:
-        doc = body(req, {"sutclass", "priority"}, ("sutclass",))
+        doc = body(req, {"sutclass", "priority", "duration", "ssh_key"}, ("sutclass",))
         if not isinstance(doc["sutclass"], str):
             raise falcon.HTTPBadRequest(description="sutclass: expected a SUT class name")
         priority = integer(doc.get("priority", 5), "priority", 0, 10)
+        key = public_key(doc["ssh_key"]) if doc.get("ssh_key") is not None else None
         lease, new = leases.request_lease(req.context.user, doc["sutclass"], priority,
-                                           self.clock(), idempotency_key(req))
+                                           self.clock(), idempotency_key(req),
+                                           duration=doc.get("duration"), ssh_key=key)
         resp.status = falcon.HTTP_201 if new else falcon.HTTP_200
         resp.media = {"status": "success", "lease": lease_view(leases.get_lease(lease.id))}
 
@@ -56,4 +60,14 @@ class Leases:
         lease = leases.get_lease(id)
         ensure_owner(req, lease.user_id, f"lease {id}")
         lease = leases.release_lease(lease, req.context.user.name, self.clock())
+        resp.media = {"status": "success", "lease": lease_view(lease)}
+
+    @needs("lease")
+    def on_post_extend(self, req, resp, id: int) -> None:
+        doc = body(req, {"duration"}, ("duration",))
+        lease = leases.get_lease(id)
+        ensure_owner(req, lease.user_id, f"lease {id}")
+        admin = tokens.has(req.context.user.capabilities, "admin")
+        lease = leases.extend_lease(lease, doc["duration"], req.context.user.name, self.clock(),
+                                    admin=admin)
         resp.media = {"status": "success", "lease": lease_view(lease)}

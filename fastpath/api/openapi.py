@@ -52,6 +52,8 @@ WINDOW = [
 ]
 AUTH_ERRORS = (401, 403, 503)
 USER_NAME = "^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
+DURATION = {"oneOf": [{"type": "string", "example": "2h"}, {"type": "number", "minimum": 0}],
+            "description": "like 30m, 2h or 1d, or seconds"}
 CAPABILITIES = "^(admin|exec|lease|query)(,(admin|exec|lease|query))*$"
 
 SCHEMAS = {
@@ -70,7 +72,9 @@ SCHEMAS = {
     "SutAccess": {
         "type": "object", "nullable": True,
         "properties": {"name": {"type": "string"}, "host": {"type": "string"},
-                       "port": {"type": "integer"}, "user": {"type": "string", "nullable": True}},
+                       "port": {"type": "integer"}, "user": {"type": "string", "nullable": True},
+                       "host_key": {"type": "string", "nullable": True,
+                                    "description": "the SUT's SSH host key, to check it by"}},
     },
     "Sut": {
         "type": "object",
@@ -111,6 +115,20 @@ SCHEMAS = {
             "sut": _ref("SutAccess"),
             "position": {"type": "integer", "nullable": True,
                          "description": "place in the class's queue while queued"},
+            "duration": {"type": "number", "nullable": True,
+                         "description": "seconds asked for; the clock starts at acquired_at"},
+            "expires_at": {**TIME, "description": "the deadline: acquired_at + duration, "
+                                                  "moved by extends; null until acquired"},
+            "ssh_key_fingerprint": {"type": "string", "nullable": True,
+                                    "description": "SHA256 fingerprint of the lessee's key"},
+            "reason": {"type": "string", "nullable": True,
+                       "description": "while queued: what it waits for, e.g. a SUT in reset"},
+            "ssh_key_note": {"type": "string", "nullable": True,
+                             "description": "why the lessee's key was not installed"},
+            "kernel": {"type": "object", "nullable": True,
+                       "description": "the kernel running on the SUT when it was acquired",
+                       "properties": {"release": {"type": "string", "nullable": True},
+                                      "cmdline": {"type": "string", "nullable": True}}},
         },
         "required": ["id", "user", "sutclass", "state", "priority"],
     },
@@ -226,7 +244,10 @@ PATHS = {
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "additionalProperties": False,
                 "properties": {"sutclass": {"type": "string"},
-                               "priority": {"type": "integer", "minimum": 0, "maximum": 10}},
+                               "priority": {"type": "integer", "minimum": 0, "maximum": 10},
+                               "duration": DURATION,
+                               "ssh_key": {"type": "string", "description":
+                                           "the lessee's OpenSSH public key line"}},
                 "required": ["sutclass"]}}}},
             "responses": {"201": _ok({"lease": _ref("Lease")}, ["lease"], "queued"),
                           "200": _ok({"lease": _ref("Lease")}, ["lease"],
@@ -276,6 +297,15 @@ PATHS = {
         "parameters": [ID],
         "responses": {"200": _ok({"plan": _ref("Plan")}, ["plan"]),
                       **_errors(404, 409, *AUTH_ERRORS)}}},
+    "/leases/{id}/extend": {"post": {
+        "summary": "Extend an acquired lease (owner or admin; within the class maximum "
+                   "from acquisition unless admin)",
+        "parameters": [ID],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "additionalProperties": False,
+            "properties": {"duration": DURATION}, "required": ["duration"]}}}},
+        "responses": {"200": _ok({"lease": _ref("Lease")}, ["lease"]),
+                      **_errors(400, 404, 409, 413, *AUTH_ERRORS)}}},
     "/leases/{id}/release": {"post": {
         "summary": "Release an acquired lease or cancel a queued one (owner or admin)",
         "parameters": [ID],

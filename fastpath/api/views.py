@@ -6,6 +6,7 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+from fastpath.core import sshkeys
 from fastpath.core.schedule import queue_order
 from fastpath.core.states import ACTIVE_PLAN, HOLDING_JOB, JobState, LeaseState, Publish
 from fastpath.store.models import Job, Lease, Plan, Sut, SutClass, User
@@ -35,8 +36,10 @@ def sut_view(sut: Sut, holder: tuple | None = None) -> dict:
 
 
 def access_view(sut: Sut) -> dict:
-    """How a person reaches a leased SUT: with their own lab credentials, never our key."""
-    return {"name": sut.name, "host": sut.host, "port": sut.port, "user": sut.user}
+    """How a person reaches a leased SUT: with their own key, never ours; and the host key
+    to expect (a public key: `lease-ssh` checks the SUT against it)."""
+    return {"name": sut.name, "host": sut.host, "port": sut.port, "user": sut.user,
+            "host_key": sut.params.get("host_key") or sut.host_key}
 
 
 def sutclass_view(cls: SutClass, usage: inventory.ClassUsage, *, detail: bool = False,
@@ -73,11 +76,19 @@ def lease_view(lease: Lease) -> dict:
         "state": lease.state, "priority": lease.priority,
         "queued_at": iso(lease.queued_at), "acquired_at": iso(lease.acquired_at),
         "ended_at": iso(lease.ended_at), "sut": None,
+        "duration": lease.duration, "expires_at": iso(lease.expires_at),
+        "ssh_key_fingerprint": sshkeys.fingerprint(lease.ssh_key) if lease.ssh_key else None,
+        "ssh_key_note": lease.access_note,
+        "kernel": ({"release": lease.kernel_release, "cmdline": lease.kernel_cmdline}
+                   if lease.kernel_release is not None else None),
     }
     if lease.sut_id is not None:
         out["sut"] = access_view(suts.get_sut(lease.sut_id))
     if lease.state == LeaseState.QUEUED:
         out["position"] = position("lease", lease.id, lease.sutclass_id)
+        resetting = [s for s in inventory.class_suts(lease.sutclass_id) if s.health == "reset"]
+        if resetting:
+            out["reason"] = "waiting for " + "; ".join(f"SUT {s.name}: {s.reason}" for s in resetting)
     return out
 
 

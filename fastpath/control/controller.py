@@ -25,12 +25,13 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
+from fastpath.control.leasing import Leasing
 from fastpath.control.prober import Prober
 from fastpath.control.tuning import Tuning
 from fastpath.core.schedule import schedule
 from fastpath.errors import FastpathError, LostLeadership
 from fastpath.store.db import db
-from fastpath.store.queries import base, control, jobs, leases, suts
+from fastpath.store.queries import base, control, jobs, suts
 from fastpath.sut.connections import Connections
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class Controller:
         self._lost = threading.Event()
         self.prober = Prober(self.connections, self.fence, clock,
                              backoff_base=tuning.backoff_base, backoff_cap=tuning.backoff_cap)
+        self.leasing = Leasing(self)  # lease deadlines, lessee keys, resets
         self.workers: list[Worker] = []
 
     def register(self, worker: Worker) -> None:
@@ -143,6 +145,7 @@ class Controller:
             self.shutdown()
 
     def shutdown(self) -> None:
+        self.leasing.stop()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self.connections.close()
         if self.leading_since is not None:
@@ -164,6 +167,7 @@ class Controller:
         now = self.clock()
         self.submit("probe", [s.id for s in suts.suts_to_probe(now, self.tuning.probe_interval)],
                     self.prober.check)
+        self.leasing.reconcile(now)  # lease deadlines and lessee keys (fastpath.control.leasing)
         self.allocate(now)
         now = self.clock()  # what allocate just assigned is due too
         for worker in self.workers:
@@ -185,11 +189,8 @@ class Controller:
                 if a.demand.kind == "job":
                     with self.fence():
                         jobs.assign_job(a.demand.id, a.sut.id, self.clock())
-                elif a.sut.fresh:
-                    with self.fence():
-                        leases.grant_lease(a.demand.id, a.sut.id, self.clock())
-                else:  # never hand a person a SUT that has not answered just now
-                    self.submit("probe", [a.sut.id], self.prober.check)
+                else:  # never hand a person a SUT that has not answered a new connection just now
+                    self.leasing.hand_over(a.demand.id, a.sut.id, a.sut.fresh)
 
     # --- the worker pool ------------------------------------------------------
 

@@ -31,9 +31,13 @@ def target(sut: Sut) -> Target:
                   host_key=sut.params.get("host_key") or sut.host_key)
 
 
-def connect(sut: Sut, connections: Connections) -> Remote:
-    """An SSH connection to the SUT, pinning its host key if this is the first contact."""
-    remote = connections.get(target(sut))
+def connect(sut: Sut, connections: Connections, *, new: bool = False) -> Remote:
+    """An SSH connection to the SUT, pinning its host key if this is the first contact.
+
+    `new`: a new connection, not the cached one (the caller closes it), because a
+    cached connection proves nothing about the next login.
+    """
+    remote = connections.open(target(sut)) if new else connections.get(target(sut))
     if sut.host_key is None and not sut.params.get("host_key"):
         pinned = suts.pin_host_key(sut.id, remote.host_key)
         if pinned != remote.host_key:  # pinned meanwhile by another contact
@@ -49,10 +53,15 @@ class Prober:
         self.base, self.cap = backoff_base, backoff_cap
 
     def check(self, sut_id: int) -> None:
-        """Probe one SUT and record the outcome (runs in a worker thread)."""
+        """Probe one SUT over a new connection and record the outcome (in a worker thread).
+
+        A new connection, because a SUT whose sshd stopped listening still
+        answers on a connection opened before; a person logging in would not get in.
+        """
         sut = suts.get_sut(sut_id)
+        remote = None
         try:
-            remote = connect(sut, self.connections)
+            remote = connect(sut, self.connections, new=True)
             seen = boot_facts(remote)
         except SshError as exc:
             self.connections.drop(sut.name)
@@ -61,7 +70,16 @@ class Prober:
                                                base=self.base, cap=self.cap)
             log.warning("SUT %s unhealthy, next check in %.0fs: %s", sut.name, delay, exc.message)
             return
+        finally:
+            if remote is not None:
+                remote.close()
+        self.record(sut, seen)
+
+    def record(self, sut: Sut, seen: dict) -> None:
+        """The SUT answered over a new connection with these boot facts."""
         if not (sut.facts or {}).get("base_cmdline"):
             seen["base_cmdline"] = SESSION_MARK.sub("", seen["cmdline"]).strip()
+        if not (sut.facts or {}).get("base_release") and not SESSION_MARK.search(seen["cmdline"]):
+            seen["base_release"] = seen["release"]  # its own kernel, to tell a job's from it
         with self.fence():
-            suts.record_ok(sut_id, self.clock(), facts=seen)
+            suts.record_ok(sut.id, self.clock(), facts=seen, fresh=True)

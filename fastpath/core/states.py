@@ -54,6 +54,7 @@ class SutState(StrEnum):
     UNKNOWN = "unknown"
     HEALTHY = "healthy"
     UNHEALTHY = "unhealthy"
+    RESET = "reset"  # being reset after a lease, or booted back to its own kernel before one
     MAINTENANCE = "maintenance"
     RETIRED = "retired"
 
@@ -80,9 +81,14 @@ TRANSITIONS: dict[type[StrEnum], dict[StrEnum, set[StrEnum]]] = {
     },
     SutState: {
         # the controller moves probed states; the configuration and admins move the others
-        SutState.UNKNOWN: {SutState.HEALTHY, SutState.UNHEALTHY, SutState.MAINTENANCE, SutState.RETIRED},
-        SutState.HEALTHY: {SutState.UNHEALTHY, SutState.UNKNOWN, SutState.MAINTENANCE, SutState.RETIRED},
-        SutState.UNHEALTHY: {SutState.HEALTHY, SutState.UNKNOWN, SutState.MAINTENANCE, SutState.RETIRED},
+        SutState.UNKNOWN: {SutState.HEALTHY, SutState.UNHEALTHY, SutState.RESET, SutState.MAINTENANCE,
+                           SutState.RETIRED},
+        SutState.HEALTHY: {SutState.UNHEALTHY, SutState.UNKNOWN, SutState.RESET, SutState.MAINTENANCE,
+                           SutState.RETIRED},
+        SutState.UNHEALTHY: {SutState.HEALTHY, SutState.UNKNOWN, SutState.RESET, SutState.MAINTENANCE,
+                             SutState.RETIRED},
+        SutState.RESET: {SutState.HEALTHY, SutState.UNHEALTHY, SutState.UNKNOWN, SutState.MAINTENANCE,
+                         SutState.RETIRED},
         SutState.MAINTENANCE: {SutState.UNKNOWN, SutState.RETIRED},
         SutState.RETIRED: {SutState.UNKNOWN, SutState.MAINTENANCE},
     },

@@ -34,7 +34,14 @@ DEFAULTS: dict[str, Any] = {
     "container_runtime": "docker",
     "base_cmdline": None,
     "power_cycle": None,
+    "lease_duration": 4 * 3600.0,  # a lease's default duration (fastpath.core.leasetime)
+    "lease_max_duration": 24 * 3600.0,  # the longest a lease may last from its acquisition
+    "authorized_keys": None,  # the lessee's key goes here on the SUT; default ~/.ssh/authorized_keys
+    "lessee_keys_on_own_host": False,  # lessee keys on a SUT that is the scheduler's own host
+    "reset": None,  # after a lease: power_cycle | reboot | none (default: from boot and power_cycle)
 }
+RESETS = ("power_cycle", "reboot", "none")
+AUTHORIZED_KEYS = re.compile(r"^[A-Za-z0-9._/~-]{1,255}$")
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,7 @@ def _params(raw: dict, params: dict, source: str, path: str) -> dict:
     if not 0 < timeout <= MAX_BOOT_TIMEOUT:
         raise InputError(source, f"{path}.boot_timeout", "expected a duration between 1s and 24h")
     params["boot_timeout"] = timeout
+    _lease_params(params, source, path)
     runtime = params["container_runtime"]
     if not isinstance(runtime, str) or not RUNTIME.match(runtime):
         raise InputError(source, f"{path}.container_runtime", "expected a command name like docker or podman")
@@ -147,6 +155,52 @@ def _params(raw: dict, params: dict, source: str, path: str) -> dict:
                         f"unknown placeholder {{{word}}}; known: {', '.join(PLACEHOLDERS)}",
                     )
     return params
+
+
+def reset_method(params: dict) -> str:
+    """How a SUT is reset after a lease (a person may have changed anything): the `reset`
+    param, else none for `boot: none`, power_cycle where there is a command, reboot otherwise."""
+    if params.get("reset"):
+        return params["reset"]
+    if params.get("boot") == "none":
+        return "none"
+    return "power_cycle" if params.get("power_cycle") else "reboot"
+
+
+def boot_back_method(params: dict) -> str:
+    """How a SUT left on another kernel gets back to its own: the class's boot method."""
+    return "power_cycle" if params.get("power_cycle") else "reboot"
+
+
+def refusal_stands(refused: str | None, params: dict) -> bool:
+    """Whether a refused `kind:method` (the guard refused to reset, or to boot back, this way)
+    would be refused again: until the class's method for it changes."""
+    if not refused:
+        return False
+    kind, _, method = refused.partition(":")
+    return method == (boot_back_method(params) if kind == "boot_back" else reset_method(params))
+
+
+def _lease_params(params: dict, source: str, path: str) -> None:
+    """The params of leases: their durations and where the lessee's key goes."""
+    for key in ("lease_duration", "lease_max_duration"):
+        seconds = parse_duration(params[key], source=source, path=f"{path}.{key}")
+        if seconds <= 0:
+            raise InputError(source, f"{path}.{key}", "expected a positive duration like 4h")
+        params[key] = seconds
+    if params["lease_duration"] > params["lease_max_duration"]:
+        raise InputError(source, f"{path}.lease_duration", "longer than lease_max_duration")
+    keys = params["authorized_keys"]
+    if keys is not None and (not isinstance(keys, str) or not AUTHORIZED_KEYS.match(keys)
+                             or ".." in keys.split("/")):
+        raise InputError(source, f"{path}.authorized_keys", "expected a file path on the SUT")
+    if not isinstance(params["lessee_keys_on_own_host"], bool):
+        raise InputError(source, f"{path}.lessee_keys_on_own_host", "expected true or false")
+    params["reset"] = reset_method(params)
+    if params["reset"] not in RESETS:
+        raise InputError(source, f"{path}.reset", f"expected one of {', '.join(RESETS)}")
+    if params["reset"] == "power_cycle" and not params["power_cycle"]:
+        raise InputError(source, f"{path}.reset", "reset: power_cycle needs a power_cycle command")
 
 
 def _sut(entry: Any, class_params: dict, source: str, path: str, base: Path) -> SutSpec:

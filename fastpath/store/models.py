@@ -67,6 +67,7 @@ class Sut(BaseModel):
     host_key = pw.TextField(null=True)  # pinned on first contact: "<type> <base64>"
     facts = JSONField(null=True)  # machine id, base command line, fingerprint
     last_ok_at = pw.DoubleField(null=True)  # last successful SSH contact
+    fresh_ok_at = pw.DoubleField(null=True)  # ... over a new connection, as a person would log in
     failures = pw.IntegerField(default=0)  # consecutive failed probes
     next_check_at = pw.DoubleField(null=True)
     created_at = pw.DoubleField()
@@ -86,12 +87,30 @@ class Lease(BaseModel):
     acquired_at = pw.DoubleField(null=True)
     ended_at = pw.DoubleField(null=True)
     request_key = pw.CharField(max_length=64, null=True)  # the client's Idempotency-Key
+    duration = pw.DoubleField(null=True)  # asked for; the clock starts at acquired_at
+    expires_at = pw.DoubleField(null=True, index=True)  # acquired_at + duration, moved by extends
+    warned_at = pw.DoubleField(null=True)  # when `lease expiring` was recorded for this deadline
+    ssh_key = pw.TextField(null=True)  # the lessee's public key, "<type> <base64>"
+    kernel_release = pw.CharField(max_length=255, null=True)  # running when it was acquired
+    kernel_cmdline = pw.TextField(null=True)
+    access_note = pw.TextField(null=True)  # why the lessee's key was not installed
 
     class Meta:
         # (sutclass, state): every controller pass asks for a class's acquired and queued
         # leases; without it SQLite walks the class's index over every ended lease too
         # (bench/controller_pass.py).
         indexes = ((("user", "request_key"), True), (("sutclass", "state"), False))
+
+
+class LeaseKey(BaseModel):
+    """A lessee's key that may be on a SUT: written before it is installed, closed once removed."""
+
+    lease = pw.ForeignKeyField(Lease)
+    lease_id: int
+    sut = pw.ForeignKeyField(Sut)
+    sut_id: int
+    added_at = pw.DoubleField()
+    removed_at = pw.DoubleField(null=True, index=True)
 
 
 class Plan(BaseModel):
@@ -189,4 +208,4 @@ class Change(BaseModel):
     counter = pw.BigIntegerField(default=0)
 
 
-ALL = [SchemaVersion, User, SutClass, Sut, Lease, Plan, Job, Usage, Event, Leader, Change]
+ALL = [SchemaVersion, User, SutClass, Sut, Lease, LeaseKey, Plan, Job, Usage, Event, Leader, Change]

@@ -33,6 +33,10 @@ class Connections:
             old.close()
         return remote
 
+    def open(self, target: Target) -> Remote:
+        """A new connection, not cached: what a person logging in now would get."""
+        return self._connect(target)
+
     def drop(self, name: str) -> None:
         with self._lock:
             remote = self._open.pop(name, None)

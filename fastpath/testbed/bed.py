@@ -78,6 +78,8 @@ class Testbed:
         class_params: dict = {"boot": boot, "container_runtime": "podman"}
         if boot == "power_cycle":
             class_params["power_cycle"] = self.power_cycle_command()
+        if self.config["simulate_boot"]:  # each SUT's home is its own, in its mount namespace
+            class_params["lessee_keys_on_own_host"] = True
         class_params.update(params)
         class_params["suts"] = [
             {"name": s.name, "connection": {"method": "SSH", "params": {

@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -98,7 +99,9 @@ class TestSut:
             f"ListenAddress {self.host}:{self.port}",
             f"HostKey {self.dir}/hostkey",
             f"PidFile {self.dir}/sshd.pid",
-            f"AuthorizedKeysFile {authorized_keys}",
+            # a lessee's key goes into the SUT's own home, private to its mount namespace
+            f"AuthorizedKeysFile {authorized_keys}"
+            + (" .ssh/authorized_keys" if self.simulate_boot else ""),
             "PermitRootLogin prohibit-password",
             "PasswordAuthentication no",
             "KbdInteractiveAuthentication no",
@@ -283,12 +286,14 @@ exec {' '.join(sshd)}
             return  # a kernel that never comes back
         self._boot_values(kernel=kernel, cmdline=cmdline, release=release)
         delay = self.boot_delay if delay is None else delay
-        subprocess.Popen(
-            [sys.executable, "-m", "fastpath.testbed", "boot", "--root", str(self.dir.parent),
-             "--name", self.name, "--delay", str(delay)],
-            start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=open(self._file("boot.log"), "a"),  # noqa: SIM115 (the child owns it)
-        )
+        with open(self._file("boot.log"), "a") as log:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "fastpath.testbed", "boot", "--root", str(self.dir.parent),
+                 "--name", self.name, "--delay", str(delay)],
+                start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=log)
+        # reaped in the background: the caller goes on at once, as after a PDU's power cycle
+        threading.Thread(target=child.wait, daemon=True).start()
 
     def remove(self) -> None:
         self.stop()

@@ -25,13 +25,18 @@ class Scheduler:
     """`fastpath sched run` with the guide's flags, in `workdir`, in its own process group."""
 
     def __init__(self, workdir: Path, *, database: str | None = None, resultstore: str | None = None,
-                 port: int | None = None, extra: list[str] | None = None) -> None:
+                 port: int | None = None, extra: list[str] | None = None,
+                 env: dict | None = None) -> None:
         self.workdir = workdir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.database = database or f"sqlite:///{workdir}/scheduler.db"
         self.resultstore = resultstore
         self.extra = extra or []
+        # the CLI gets a HOME of its own, so that no real SSH key of this machine is picked up
+        self.home = workdir / "home"
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.env = {"HOME": str(self.home), **(env or {})}
         self.config = workdir / "config"
         self.proc: subprocess.Popen | None = None
         self.starts = 0
@@ -118,7 +123,7 @@ class Scheduler:
 
     def spawn(self, *args: str, token: str | None = None) -> subprocess.Popen:
         """Start `fastpath ARGS` in the background (a person waiting in another terminal)."""
-        env = {**os.environ, "XDG_CONFIG_HOME": str(self.config)}
+        env = {**os.environ, "XDG_CONFIG_HOME": str(self.config), **self.env}
         argv = [*FASTPATH, *args] + (["--token", token] if token else [])
         return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=env, cwd=self.workdir)
@@ -126,7 +131,7 @@ class Scheduler:
     def cli(self, *args: str, token: str | None = None, check: bool = True,
             timeout: float = 120) -> subprocess.CompletedProcess:
         """Run `fastpath ARGS` as a user would, with this scheduler's config directory."""
-        env = {**os.environ, "XDG_CONFIG_HOME": str(self.config)}
+        env = {**os.environ, "XDG_CONFIG_HOME": str(self.config), **self.env}
         argv = [*FASTPATH, *args]
         if token is not None:
             argv += ["--token", token]

@@ -37,7 +37,8 @@ def test_request_and_wait(api, clock):
     grant(lease["id"], clock=clock)
     got = api.get(f"/leases/{lease['id']}", who="bob", wait="10").json["lease"]
     assert got["state"] == "acquired"
-    assert got["sut"] == {"name": "demo-01", "host": "192.0.2.1", "port": 22, "user": "fpuser"}
+    assert got["sut"] == {"name": "demo-01", "host": "192.0.2.1", "port": 22, "user": "fpuser",
+                          "host_key": None}
 
 
 def test_long_poll_times_out_still_queued(api, clock):

@@ -18,7 +18,7 @@ TUNING = Tuning(probe_interval=60, fresh=5, backoff_base=5, backoff_cap=40, ttl=
 @pytest.fixture
 def world(database, clock, tmp_path):
     api = Api(clock, tmp_path)
-    declare(tmp_path, {"demo": 2}, clock())
+    declare(tmp_path, {"demo": 2}, clock(), reset="none")  # the reset after a lease: tests below
     api.user("bob", "lease,query")
     api.user("dave", "lease,query")
     ssh = FakeConnections()
@@ -169,3 +169,118 @@ def test_maintenance_suts_are_not_probed_or_handed_out(world, clock, tmp_path):
     tick(ctl)
     tick(ctl)
     assert sorted(x.state for x in Lease.select()) == ["acquired", "queued"]
+
+
+def test_a_lease_is_warned_then_expires_at_its_deadline(world, clock):
+    api, ssh, ctl = world
+    tick(ctl)
+    lease = api.post("/leases", {"sutclass": "demo", "duration": "1h"}, who="bob").json["lease"]
+    clock.advance(10)  # queued time does not count
+    tick(ctl)  # a probe first: the last answer is too old
+    tick(ctl)
+    got = Lease.get_by_id(lease["id"])
+    assert got.state == "acquired" and got.expires_at == got.acquired_at + 3600
+
+    def seen():
+        return [(e.old, e.new) for e in Event.select().where(
+            (Event.kind == "lease") & (Event.ref == lease["id"])).order_by(Event.id)][2:]
+
+    clock.advance(3600 - 360 - 1)  # 10 % of 1h (6 min) is sooner than 15 min
+    tick(ctl)
+    assert seen() == []
+    clock.advance(1)
+    tick(ctl)
+    assert seen() == [("acquired", "expiring")]
+    tick(ctl)
+    assert seen() == [("acquired", "expiring")]  # once per deadline
+    # an extend moves the deadline, and the warning comes again before the new one
+    api.post(f"/leases/{lease['id']}/extend", {"duration": "30m"}, who="bob")
+    clock.advance(360)
+    tick(ctl)
+    assert Lease.get_by_id(lease["id"]).state == "acquired"
+    clock.advance(1800 - 540)
+    tick(ctl)
+    assert seen()[-1] == ("acquired", "expiring") and len(seen()) == 3  # plus the extend itself
+    clock.advance(540)
+    tick(ctl)
+    done = Lease.get_by_id(lease["id"])
+    assert done.state == "expired" and done.ended_at == clock()
+    assert seen()[-1] == ("acquired", "expired")
+    # its SUT is free again for the next one
+    other = api.post("/leases", {"sutclass": "demo"}, who="dave").json["lease"]
+    tick(ctl)
+    tick(ctl)
+    assert Lease.get_by_id(other["id"]).state == "acquired"
+
+
+def _sut_events(name: str) -> list[tuple[str, str]]:
+    sut = Sut.get(Sut.name == name)
+    return [(e.old, e.new) for e in Event.select().where(
+        (Event.kind == "sut") & (Event.ref == sut.id)).order_by(Event.id)]
+
+
+def test_a_released_sut_is_reset_before_anyone_gets_it(world, clock, tmp_path):
+    api, ssh, ctl = world
+    declare(tmp_path, {"demo": 1}, clock())  # boot: kexec, so reset: reboot
+    tick(ctl)
+    lease = api.post("/leases", {"sutclass": "demo"}, who="bob").json["lease"]
+    tick(ctl)
+    assert Lease.get_by_id(lease["id"]).state == "acquired"
+    api.post(f"/leases/{lease['id']}/release", who="bob")
+    sut = Sut.get(Sut.name == "demo-01")
+    assert sut.health == "reset" and sut.reason == f"reset (reboot) after lease {lease['id']}"
+    waiting = api.post("/leases", {"sutclass": "demo"}, who="dave").json["lease"]
+    assert waiting["reason"] == f"waiting for SUT demo-01: reset (reboot) after lease {lease['id']}"
+    tick(ctl)  # the reboot is triggered
+    assert any("systemctl reboot" in c for n, c in ssh.commands if n == "demo-01")
+    assert Lease.get_by_id(waiting["id"]).state == "queued"
+    clock.advance(TUNING.boot_poll)
+    tick(ctl)  # back with a new boot id on its own kernel: healthy, and handed out
+    tick(ctl)
+    assert Sut.get(Sut.name == "demo-01").health == "healthy"
+    assert Lease.get_by_id(waiting["id"]).state == "acquired"
+    assert _sut_events("demo-01")[-2:] == [("healthy", "reset"), ("reset", "healthy")]
+
+
+def test_a_reset_the_guard_refuses_leaves_the_sut_unhealthy(world, clock, tmp_path):
+
+    api, ssh, ctl = world
+    declare(tmp_path, {"demo": 1}, clock())  # reset: reboot
+    ctl.leasing._host = {"machine_id": "machine-demo-01", "boot_id": "-"}  # it is this host
+    tick(ctl)
+    lease = api.post("/leases", {"sutclass": "demo"}, who="bob").json["lease"]
+    tick(ctl)
+    api.post(f"/leases/{lease['id']}/release", who="bob")
+    tick(ctl)
+    sut = Sut.get(Sut.name == "demo-01")
+    assert sut.health == "unhealthy" and sut.reason.startswith(
+        "reset refused: demo-01 is the scheduler's own host")
+    assert not any("reboot" in c for _, c in ssh.commands)
+    clock.advance(600)  # not re-checked into service behind the admin's back
+    tick(ctl)
+    assert Sut.get(Sut.name == "demo-01").health == "unhealthy"
+    declare(tmp_path, {"demo": 1}, clock(), reset="none")  # the admin's fix, then a reload
+    clock.advance(600)
+    tick(ctl)
+    assert Sut.get(Sut.name == "demo-01").health == "healthy"
+
+
+def test_a_refused_boot_back_is_not_retried_in_a_loop(world, clock, tmp_path):
+    """A boot: none SUT found on another kernel cannot be booted back on this host: it stays
+    unhealthy for an admin, and is not probed into service only to be refused again."""
+    api, ssh, ctl = world
+    declare(tmp_path, {"demo": 1}, clock(), boot="none")
+    ctl.leasing._host = {"machine_id": "machine-demo-01", "boot_id": "-"}  # it is this host
+    ssh.cmdlines["demo-01"] = "root=/dev/fake quiet fastpath.session=left-by-a-job"
+    tick(ctl)
+    lease = api.post("/leases", {"sutclass": "demo"}, who="bob").json["lease"]
+    for _ in range(3):
+        tick(ctl)
+    assert Sut.get(Sut.name == "demo-01").health == "unhealthy"
+    refusals = [e for e in Event.select() if (e.new == "reset") and e.kind == "sut"]
+    for _ in range(10):
+        clock.advance(600)
+        tick(ctl)
+    assert Sut.get(Sut.name == "demo-01").health == "unhealthy"
+    assert [e for e in Event.select() if (e.new == "reset") and e.kind == "sut"] == refusals
+    assert Lease.get_by_id(lease["id"]).state == "queued"

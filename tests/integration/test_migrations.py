@@ -12,6 +12,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -109,6 +110,7 @@ def test_upgrade_keeps_every_record(old_database):
     from fastpath.store.models import Event, Job, Lease, Plan, Sut, SutClass, User
 
     kind, url = old_database
+    before = time.time()
     rebind(url)
     with db.connection_context():
         assert schema.version() == migrations.latest() and schema.pending() == []
@@ -124,6 +126,14 @@ def test_upgrade_keeps_every_record(old_database):
         # m0002: the indexes exist whichever code created the database
         for table, columns in LATE_INDEXES.items():
             assert columns in upgraded[table][1], (table, upgraded[table][1])
+        # m0003: a lease acquired before the upgrade gets the class default from the upgrade on
+        held = Lease.get(Lease.state == "acquired")
+        assert held.duration == 4 * 3600.0
+        assert before + 4 * 3600.0 <= held.expires_at <= time.time() + 4 * 3600.0
+        assert held.acquired_at < before  # its clock did not start at its old acquisition
+        released = Lease.get(Lease.state == "released")
+        assert (released.duration, released.expires_at) == (None, None)
+        assert "lease_key" in upgraded and ("expires_at",) in upgraded["lease"][1]
     # the upgraded schema is exactly what a fresh database gets
     with scratch_database(kind) as fresh:
         bind_clean(fresh)

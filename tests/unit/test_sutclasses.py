@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fastpath.core.sutclass import parse
+from fastpath.core.sutclass import parse, refusal_stands
 from fastpath.errors import InputError
 
 
@@ -36,6 +36,35 @@ def test_the_guides_file(key, tmp_path):
     assert (sut.host, sut.port, sut.user, sut.keyfile) == ("demo-01", 22, "fpuser", str(key))
     assert cls.params["boot"] == "kexec" and cls.params["boot_timeout"] == 600.0
     assert cls.params["container_runtime"] == "docker"
+    assert (cls.params["lease_duration"], cls.params["lease_max_duration"]) == (4 * 3600.0, 24 * 3600.0)
+    assert cls.params["lessee_keys_on_own_host"] is False and cls.params["authorized_keys"] is None
+
+
+@pytest.mark.parametrize(("params", "reset"), [
+    ({"boot": "none"}, "none"),
+    ({"boot": "kexec"}, "reboot"),
+    ({"boot": "reboot"}, "reboot"),
+    ({"boot": "kexec", "power_cycle": ["pdu", "{name}"]}, "power_cycle"),
+    ({"boot": "power_cycle", "power_cycle": ["pdu", "{name}"]}, "power_cycle"),
+    ({"boot": "none", "power_cycle": ["pdu", "{name}"]}, "none"),
+    ({"boot": "kexec", "reset": "none"}, "none"),
+    ({"boot": "none", "reset": "reboot"}, "reboot"),
+])
+def test_reset_after_a_lease_defaults_from_the_boot(params, reset, key, tmp_path):
+    doc = guide(key)
+    doc[0]["params"].update(params)
+    [cls] = load(doc, tmp_path)
+    assert cls.params["reset"] == reset and cls.suts[0].params["reset"] == reset
+
+
+def test_lease_limits_are_durations(key, tmp_path):
+    doc = guide(key)
+    doc[0]["params"].update(lease_duration="30m", lease_max_duration="2h",
+                            authorized_keys="/etc/ssh/keys/fpuser", lessee_keys_on_own_host=True)
+    [cls] = load(doc, tmp_path)
+    assert (cls.params["lease_duration"], cls.params["lease_max_duration"]) == (1800.0, 7200.0)
+    assert cls.params["authorized_keys"] == "/etc/ssh/keys/fpuser"
+    assert cls.params["lessee_keys_on_own_host"] is True
 
 
 def test_sut_overrides_class_params(key, tmp_path):
@@ -78,6 +107,19 @@ BAD = [
     (lambda d: set_in(d, [0, "params", "boot"], "pxe"), "[0].params.boot", "expected one of"),
     (lambda d: set_in(d, [0, "params", "boot_timeout"], "soon"), "[0].params.boot_timeout", "duration"),
     (lambda d: set_in(d, [0, "params", "boot_timeout"], "30d"), "[0].params.boot_timeout", "between"),
+    (lambda d: set_in(d, [0, "params", "lease_duration"], "a while"), "[0].params.lease_duration",
+     "duration"),
+    (lambda d: set_in(d, [0, "params", "lease_max_duration"], "0s"), "[0].params.lease_max_duration",
+     "positive"),
+    (lambda d: set_in(d, [0, "params", "lease_duration"], "2d"), "[0].params.lease_duration",
+     "longer than lease_max_duration"),
+    (lambda d: set_in(d, [0, "params", "authorized_keys"], "$(reboot)"), "[0].params.authorized_keys",
+     "file path"),
+    (lambda d: set_in(d, [0, "params", "reset"], "wipe"), "[0].params.reset", "expected one of"),
+    (lambda d: set_in(d, [0, "params", "reset"], "power_cycle"), "[0].params.reset",
+     "needs a power_cycle command"),
+    (lambda d: set_in(d, [0, "params", "lessee_keys_on_own_host"], "yes"),
+     "[0].params.lessee_keys_on_own_host", "true or false"),
     (lambda d: set_in(d, [0, "params", "container_runtime"], "rm -rf /"),
      "[0].params.container_runtime", "command name"),
     (lambda d: set_in(d, [0, "params", "boot"], "power_cycle"), "[0].params.suts[0].power_cycle",
@@ -124,3 +166,15 @@ def test_hostile_yaml_tags_are_refused(tmp_path):
 
 def test_empty_file_declares_nothing(tmp_path):
     assert parse("", source="s.yaml", base=tmp_path) == []
+
+
+@pytest.mark.parametrize("refused,params,stands", [
+    (None, {"boot": "reboot"}, False),
+    ("reset:reboot", {"boot": "reboot"}, True),
+    ("reset:reboot", {"boot": "reboot", "reset": "none"}, False),  # the admin's fix
+    ("boot_back:reboot", {"boot": "none"}, True),  # a boot: none class cannot boot back here
+    ("boot_back:reboot", {"boot": "none", "power_cycle": ["pdu", "{name}"]}, False),
+    ("reset:power_cycle", {"boot": "none", "reset": "power_cycle"}, True),
+])
+def test_a_refused_reset_stands_until_the_classs_method_changes(refused, params, stands):
+    assert refusal_stands(refused, params) is stands

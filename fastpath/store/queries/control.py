@@ -11,7 +11,7 @@ import peewee as pw
 from fastpath.core.schedule import Demand, FreeSut
 from fastpath.core.states import JobState, LeaseState, SutState
 from fastpath.errors import LostLeadership
-from fastpath.store.models import Job, Leader, Lease, Sut, SutClass
+from fastpath.store.models import Job, Leader, Lease, LeaseKey, Sut, SutClass
 from fastpath.store.queries.base import atomic
 from fastpath.store.queries.inventory import holders
 
@@ -107,9 +107,23 @@ def usable_suts(class_id: int) -> list[Sut]:
 
 
 def free_suts(class_id: int, now: float, fresh_within: float) -> list[FreeSut]:
+    """Healthy SUTs nobody holds and no lessee's key is still on; `fresh`: answered a new
+    connection within `fresh_within` (a cached connection proves nothing about the next login)."""
     held = holders(class_id)
+    keyed = suts_with_stale_keys()
     return [
-        FreeSut(s.id, fresh=s.last_ok_at is not None and now - s.last_ok_at <= fresh_within)
+        FreeSut(s.id, fresh=s.fresh_ok_at is not None and now - s.fresh_ok_at <= fresh_within)
         for s in usable_suts(class_id)
-        if s.id not in held
+        if s.id not in held and s.id not in keyed
     ]
+
+
+def stale_keys() -> list[LeaseKey]:
+    """Lessee keys that may still be on a SUT although their lease no longer holds it there."""
+    rows = (LeaseKey.select(LeaseKey, Lease).join(Lease)
+            .where(LeaseKey.removed_at.is_null()))
+    return [r for r in rows if not (r.lease.state == LeaseState.ACQUIRED and r.lease.sut_id == r.sut_id)]
+
+
+def suts_with_stale_keys() -> set[int]:
+    return {r.sut_id for r in stale_keys()}

@@ -9,7 +9,7 @@ from fastpath.core.states import HOLDING_JOB, LeaseState, SutState
 from fastpath.core.sutclass import ClassSpec, SutSpec
 from fastpath.errors import NotFound
 from fastpath.store.models import Job, Lease, Sut, SutClass, Usage
-from fastpath.store.queries.base import atomic, bump, log, transition
+from fastpath.store.queries.base import atomic, bump, lock, log, transition
 
 ACTOR = "config"
 
@@ -113,6 +113,15 @@ def class_suts(class_id: int, *, retired: bool = False) -> list[Sut]:
     if not retired:
         query = query.where(Sut.health != SutState.RETIRED)
     return list(query.order_by(Sut.name))
+
+
+def claim(sut_id: int) -> Sut | None:
+    """Lock the SUT for this transaction and return it if it is healthy and held by nobody."""
+    lock(Sut, sut_id)
+    sut = Sut.get_by_id(sut_id)
+    if sut.health != SutState.HEALTHY or sut_id in holders(sut.sutclass_id):
+        return None
+    return sut
 
 
 def holders(class_id: int | None = None) -> dict[int, tuple[str, int, int]]:

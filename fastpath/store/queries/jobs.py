@@ -5,10 +5,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastpath.core.states import HOLDING_JOB, JobState, JobStep, Publish, SutState
-from fastpath.store.models import Job, Sut, Usage
-from fastpath.store.queries.base import atomic, bump, lock, log, transition
-from fastpath.store.queries.inventory import holders
+from fastpath.core.states import HOLDING_JOB, JobState, JobStep, Publish
+from fastpath.store.models import Job, Usage
+from fastpath.store.queries.base import atomic, bump, log, transition
+from fastpath.store.queries.inventory import claim
 from fastpath.store.queries.plans import rollup_plan
 
 ACTOR = "controller"
@@ -22,9 +22,8 @@ def get_job(id: int) -> Job:
 def assign_job(job_id: int, sut_id: int, now: float) -> bool:
     """Hand a free, healthy SUT to a queued job; False if either has moved on."""
     with atomic():
-        lock(Sut, sut_id)
-        sut = Sut.get_by_id(sut_id)
-        if sut.health != SutState.HEALTHY or sut_id in holders(sut.sutclass_id):
+        sut = claim(sut_id)
+        if sut is None:
             return False
         job = Job.get_by_id(job_id)
         progress = {k: v for k, v in (job.progress or {}).items() if k == "avoid"}
