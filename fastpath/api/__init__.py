@@ -18,6 +18,7 @@ from fastpath.api.leases import Leases
 from fastpath.api.middleware import Authentication, Database, QueryParameters
 from fastpath.api.openapi import OpenAPI
 from fastpath.api.plans import Plans
+from fastpath.api.queue import QueueCache
 from fastpath.api.sutclasses import SutClasses
 from fastpath.api.users import Users
 from fastpath.store.files import Storage
@@ -42,12 +43,13 @@ def create_app(
     sutclasses = SutClasses(clock)
     app.add_route("/sutclasses", sutclasses)
     app.add_route("/sutclasses/{name}", sutclasses, suffix="item")
-    leases = Leases(clock, sleep)
+    queues = QueueCache()  # shared by the leases and the plans: one explanation per class
+    leases = Leases(clock, sleep, queues)
     app.add_route("/leases", leases)
     app.add_route("/leases/" + ID, leases, suffix="item")
     app.add_route("/leases/" + ID + "/release", leases, suffix="release")
     if storage is not None:
-        plans = Plans(clock, Storage(storage), max_upload)
+        plans = Plans(clock, Storage(storage), max_upload, queues)
         app.add_route("/plans", plans)
         app.add_route("/plans/" + ID, plans, suffix="item")
         app.add_route("/plans/" + ID + "/cancel", plans, suffix="cancel")

@@ -51,6 +51,9 @@ WINDOW = [
 ]
 AUTH_ERRORS = (401, 403, 503)
 USER_NAME = "^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
+ETA = {"type": "string", "description": "while queued: the estimated start (date-time, UTC), from "
+       "lease expiries and the durations of past jobs of the same plan or benchmarks; "
+       "\"unknown\" without them"}
 CAPABILITIES = "^(admin|exec|lease|query)(,(admin|exec|lease|query))*$"
 
 SCHEMAS = {
@@ -110,6 +113,10 @@ SCHEMAS = {
             "sut": _ref("SutAccess"),
             "position": {"type": "integer", "nullable": True,
                          "description": "place in the class's queue while queued"},
+            "reason": {"type": "string", "nullable": True,
+                       "description": "while queued: why, in words (who holds each SUT of the "
+                                      "class and until when, which cannot serve and since when)"},
+            "eta": ETA,
         },
         "required": ["id", "user", "sutclass", "state", "priority"],
     },
@@ -147,6 +154,11 @@ SCHEMAS = {
                            "description": "publishing to the resultstore: skipped (not asked), "
                                           "pending (some jobs' results not yet published), done"},
             "cancel_requested": {"type": "boolean"},
+            "queue": {"type": "object", "description": "while some jobs are queued: the first "
+                      "of them in the class's queue, its place, why it waits, when it should start",
+                      "properties": {"job": {"type": "integer"}, "position": {"type": "integer"},
+                                     "reason": {"type": "string"}, "eta": ETA},
+                      "required": ["job", "position", "reason", "eta"]},
             "progress": {"type": "object", "properties": {
                 k: {"type": "integer"} for k in ("completed", "total", "failed", "cancelled",
                                                   "queued", "running", "results", "errors")},

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime
 
-from fastpath.core.schedule import queue_order
+from fastpath.api.queue import Queues
+from fastpath.core.explain import UNKNOWN, Explanation
 from fastpath.store.models import Job, Lease, Plan, Sut, SutClass, User
 from fastpath.store.queries import control, inventory, plans, suts
 
@@ -56,16 +57,13 @@ def sutclass_view(cls: SutClass, usage: inventory.ClassUsage, *, detail: bool = 
     return out
 
 
-def position(kind: str, id: int, class_id: int) -> int | None:
-    """1-based place in the class's queue, in the order SUTs will be handed out."""
-    order = queue_order(control.demand(class_id), control.held_counts(class_id))
-    for i, d in enumerate(order, 1):
-        if d.kind == kind and d.id == id:
-            return i
-    return None
+def explanation_view(e: Explanation) -> dict:
+    """Why a queued record waits: its place in its class's queue, the reason, the estimate."""
+    return {"position": e.position, "reason": e.reason,
+            "eta": iso(e.eta) if e.eta is not None else UNKNOWN}
 
 
-def lease_view(lease: Lease) -> dict:
+def lease_view(lease: Lease, queues: Queues) -> dict:
     out = {
         "id": lease.id, "user": lease.user.name, "sutclass": lease.sutclass.name,
         "state": lease.state, "priority": lease.priority,
@@ -75,11 +73,14 @@ def lease_view(lease: Lease) -> dict:
     if lease.sut_id is not None:
         out["sut"] = access_view(suts.get_sut(lease.sut_id))
     if lease.state == "queued":
-        out["position"] = position("lease", lease.id, lease.sutclass_id)
+        e = queues.lease(lease)
+        # None: the controller took it between the two reads
+        out.update(explanation_view(e) if e else {"position": None, "reason": None, "eta": UNKNOWN})
     return out
 
 
-def plan_view(plan: Plan, counts: Counter | None = None, *, jobs: list[Job] | None = None) -> dict:
+def plan_view(plan: Plan, queues: Queues, counts: Counter | None = None, *,
+              jobs: list[Job] | None = None) -> dict:
     if counts is None:
         counts = plans.job_counts([plan.id]).get(plan.id, Counter())
     # "done" only once nothing more can come: jobs still to run will have results to publish
@@ -105,6 +106,10 @@ def plan_view(plan: Plan, counts: Counter | None = None, *, jobs: list[Job] | No
         "queued_at": iso(plan.queued_at), "started_at": iso(plan.started_at),
         "completed_at": iso(plan.completed_at),
     }
+    if plan.state in ("queued", "running") and counts.get("queued"):
+        first = queues.plan(plan)
+        if first is not None:
+            out["queue"] = {"job": first[0], **explanation_view(first[1])}
     if jobs is not None:
         names = [p["name"] for p in plan.document["swprofiles"]]
         out["jobs"] = [job_view(j, names) for j in jobs]

@@ -7,9 +7,10 @@ import uuid
 import click
 
 from fastpath import errors
-from fastpath.cli.output import emit_json, fields, json_option, table, when
+from fastpath.cli.output import emit_json, eta, fields, json_option, table, waiting, when
 
-LIST_HEADERS = ["id", "user", "sutclass", "state", "priority", "sut", "queued", "acquired", "ended"]
+LIST_HEADERS = ["id", "user", "sutclass", "state", "priority", "sut", "position", "expected start",
+                "queued", "acquired", "ended"]
 RECONNECT_FOR = 600.0  # a waiting client rides out a scheduler restart this long
 
 
@@ -17,8 +18,8 @@ def show(lease: dict) -> str:
     sut = lease.get("sut")
     pairs = [("Lease", lease["id"]), ("User", lease["user"]), ("SUT class", lease["sutclass"]),
              ("State", lease["state"]), ("Priority", lease["priority"])]
-    if lease["state"] == "queued" and lease.get("position"):
-        pairs.append(("Queue position", lease["position"]))
+    if lease["state"] == "queued":
+        pairs += waiting(lease)
     if sut:
         pairs += [("SUT", sut["name"]), ("Host", sut["host"]), ("Port", sut["port"]),
                   ("User on SUT", sut["user"])]
@@ -54,6 +55,7 @@ def wait_for(client, lease: dict) -> dict:
         status = f"lease {lease['id']}: waiting for a SUT of class {lease['sutclass']}"
         if lease.get("position"):
             status += f", position {lease['position']} in the queue"
+            status += f" ({lease.get('reason')}; expected start {eta(lease.get('eta'))})"
         waiting.say(status + " ...")
         lease = client.retrying(lambda: client.get(path, wait=30),
                                 patience=RECONNECT_FOR, on_wait=waiting.unreachable)["lease"]
@@ -101,8 +103,9 @@ def register(group: click.Group, client_command) -> None:
         if as_json:
             return emit_json(doc)
         rows = [[x["id"], x["user"], x["sutclass"], x["state"], x["priority"],
-                 (x["sut"] or {}).get("name"), when(x["queued_at"]), when(x["acquired_at"]),
-                 when(x["ended_at"])] for x in doc["leases"]]
+                 (x["sut"] or {}).get("name"), x.get("position"), eta(x.get("eta")),
+                 when(x["queued_at"]), when(x["acquired_at"]), when(x["ended_at"])]
+                for x in doc["leases"]]
         click.echo(table(LIST_HEADERS, rows))
 
     @group.command("lease-release")

@@ -81,6 +81,21 @@ def when(iso: str | None) -> str | None:
     return iso.replace("T", " ").removesuffix("Z") if iso else None
 
 
+def eta(value: str | None) -> str | None:
+    """An estimated start as the API gives it: a time, or "unknown"."""
+    return value if value in (None, "unknown") else when(value)
+
+
+def waiting(record: dict | None, *, always: bool = False) -> list[tuple[str, object]]:
+    """The `name: value` lines that say why a queued lease or job waits (`always`: also as `-`
+    when nothing waits, so that a record shows the same lines whatever its state)."""
+    record = record or {}
+    if record.get("position") is None and not always:
+        return []
+    return [("Queue position", record["position"]), ("Waiting for", record.get("reason")),
+            ("Expected start", eta(record.get("eta")))]
+
+
 def emit_json(doc) -> None:
     click.echo(json.dumps(doc, indent=2, sort_keys=True))
 

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import click
 
-from fastpath.cli.output import emit_json, fields, json_option, table, when
+from fastpath.cli.output import emit_json, eta, fields, json_option, table, waiting, when
 
 CHUNK = 1024 * 1024
 PROGRESS_FROM = 4 * CHUNK  # show upload progress for uploads at least this big
 LIST_HEADERS = ["id", "user", "sutclass", "priority", "progress", "status", "failed", "errors",
-                "queued", "started", "completed"]
+                "position", "expected start", "queued", "started", "completed"]
 JOB_HEADERS = ["job", "swprofile", "session", "state", "sut", "attempts", "step", "results",
                "errors", "last error"]
 
@@ -89,6 +89,7 @@ def show(plan: dict) -> str:
                           f"{p['cancelled']} cancelled"),
              ("Results", f"{p['results']} results, {p['errors']} errors"),
              ("Publish", plan["publishing"]),
+             *waiting(plan.get("queue"), always=True),
              ("Queued", when(plan["queued_at"])), ("Started", when(plan["started_at"])),
              ("Completed", when(plan["completed_at"]))]
     text = fields(pairs)
@@ -156,8 +157,10 @@ def register(group: click.Group, client_command) -> None:
         if as_json:
             return emit_json(doc)
         rows = [[p["id"], p["user"], p["sutclass"], p["priority"], progress(p), p["state"],
-                 p["progress"]["failed"], p["progress"]["errors"], when(p["queued_at"]),
-                 when(p["started_at"]), when(p["completed_at"])] for p in doc["plans"]]
+                 p["progress"]["failed"], p["progress"]["errors"],
+                 (p.get("queue") or {}).get("position"), eta((p.get("queue") or {}).get("eta")),
+                 when(p["queued_at"]), when(p["started_at"]), when(p["completed_at"])]
+                for p in doc["plans"]]
         click.echo(table(LIST_HEADERS, rows))
 
     @group.command("plan-update")

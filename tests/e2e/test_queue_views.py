@@ -1,0 +1,129 @@
+"""A queue that explains itself, with one real scheduler shared by the module's tests.
+
+The real `fastpath sched run`, the real CLI, real sshd SUTs, real podman.
+Each test leaves both SUTs free and every plan final for the next one.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+
+import pytest
+
+from tests.e2e.conftest import FAST
+from tests.e2e.scheduler import Scheduler
+from tests.e2e.test_plans import plan_file
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory, testbed, busyloop):
+    """One scheduler (class demo: the first two test SUTs, boot none) and its users."""
+    tmp = tmp_path_factory.mktemp("queue-lab")
+    testbed.write_sutclasses(tmp / "sutclasses.yaml", "demo", boot="none", suts=testbed.suts[:2],
+                             boot_timeout="20s")
+    s = Scheduler(tmp)
+    s.start(env={"FASTPATH_TUNING": FAST})
+    s.login()
+    s.tokens = {name: s.user(name, caps) for name, caps in
+                (("alice", "exec,query"), ("bob", "lease,query"), ("carol", "lease,query"))}
+    s.tmp = tmp
+    yield s
+    s.stop(signal.SIGKILL)
+
+
+def until(predicate, timeout: float = 60.0, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(0.05)
+    return value
+
+
+def api(s, who: str):
+    return s.client(s.tokens[who])
+
+
+def final(s, id: int) -> dict | None:
+    p = api(s, "alice").get(f"/plans/{id}")["plan"]
+    return p if p["state"] in ("completed", "failed", "cancelled") else None
+
+
+def submit(s, path, who="alice") -> int:
+    out = s.cli("sched", "plan-exec", str(path), "--json", token=s.tokens[who]).stdout
+    return json.loads(out)["plan"]["id"]
+
+
+def test_a_plan_behind_two_leases_says_who_holds_them(lab):
+    s = lab
+    bob, carol = s.tokens["bob"], s.tokens["carol"]
+    held = [json.loads(s.cli("sched", "lease-acquire", "demo", "--wait", "--json", token=bob).stdout)
+            ["lease"] for _ in range(2)]
+    names = sorted(x["sut"]["name"] for x in held)
+    quick = {"warmups": 0, "repeats": 1, "sessions": 2}
+    path = plan_file(s.tmp, name="behind.yaml", defaults=quick, swprofiles=[{"name": "behind"}],
+                     benchmarks=[{"include": "testing/busyloop.yaml", "params": {"duration": 1}}])
+    plan_id = submit(s, path)
+
+    p = api(s, "alice").get(f"/plans/{plan_id}")["plan"]
+    assert "queue" in p, json.dumps(p)
+    q = p["queue"]
+    assert q["position"] == 1
+    for name in names:
+        assert f"{name} leased by bob until " in q["reason"]
+    expiries = [x.get("expires_at") for x in held]
+    # with lease time limits (the lease-expiry work) the plan starts when the first one ends
+    assert q["eta"] == (min(expiries) if all(expiries) else "unknown")
+    shown = s.cli("sched", "plan-list", str(plan_id)).stdout
+    assert "Queue position: 1" in shown.replace("  ", " ")
+    assert "Waiting for:" in shown and f"2 SUTs in demo: {names[0]} leased by bob" in shown
+    assert "Expected start:" in shown
+    listing = s.cli("sched", "plan-list", token=s.tokens["alice"]).stdout
+    assert f"plan {plan_id}: 2 SUTs in demo: {names[0]} leased by bob" in listing
+
+    # a person waiting is told where she stands: behind the plan's first job, and before its
+    # second one (fairness: alice would then hold a SUT, carol none)
+    waiter = s.spawn("sched", "lease-acquire", "demo", "--wait", "--json", token=carol)
+    mine = until(lambda: [x for x in api(s, "carol").get("/leases")["leases"]
+                          if x["state"] == "queued"], what="carol's lease to be queued")[0]
+    assert mine["position"] == 2 and "1 ahead in the queue" in mine["reason"]
+    rows = s.cli("sched", "lease-list", "--all-users", token=carol).stdout
+    assert f"lease {mine['id']}: 2 SUTs in demo: {names[0]} leased by bob" in rows
+    assert "POSITION" in rows and "EXPECTED START" in rows
+    one = s.cli("sched", "lease-list", str(mine["id"]), token=carol).stdout
+    assert "Queue position: 2" in one.replace("  ", " ") and "Waiting for:" in one
+
+    for x in held:
+        s.cli("sched", "lease-release", str(x["id"]), token=bob)
+    out, err = waiter.communicate(timeout=120)
+    got = json.loads(out)["lease"]
+    assert got["state"] == "acquired"
+    assert "position 2 in the queue (2 SUTs in demo: " in err and "expected start" in err
+    s.cli("sched", "lease-release", str(got["id"]), token=carol)
+    assert until(lambda: final(s, plan_id), what="the plan to end")["state"] == "completed"
+
+
+def test_a_plan_of_known_benchmarks_is_given_an_eta_from_their_durations(lab):
+    s = lab
+    bench = [{"include": "testing/busyloop.yaml", "params": {"duration": 3}}]
+    first = submit(s, plan_file(s.tmp, name="learn1.yaml", swprofiles=[{"name": "l1"}],
+                                defaults={"warmups": 0, "repeats": 1, "sessions": 2},
+                                benchmarks=bench))
+    until(lambda: final(s, first), what="the first plan to end")
+    second = submit(s, plan_file(s.tmp, name="learn2.yaml", swprofiles=[{"name": "l2"}],
+                                 defaults={"warmups": 0, "repeats": 1, "sessions": 4},
+                                 benchmarks=bench))
+
+    def two_running():
+        p = api(s, "alice").get(f"/plans/{second}")["plan"]
+        if p["progress"]["running"] == 2 and p["progress"]["queued"] == 2:
+            return p
+    p = until(two_running, what="two jobs running, two queued")
+    q = p["queue"]
+    assert q["eta"] != "unknown"  # learnt from the first plan's jobs of the same benchmark
+    assert q["reason"].count(f"running plan {second} job") == 2
+    assert "expected until" in q["reason"]
+    assert p["queued_at"] <= q["eta"]
+    assert until(lambda: final(s, second), timeout=120, what="the second plan")["state"] == "completed"
