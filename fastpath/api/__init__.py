@@ -14,6 +14,7 @@ import falcon
 
 from fastpath.api import errors, openapi
 from fastpath.api.healthz import Healthz
+from fastpath.api.jobs import Jobs
 from fastpath.api.leases import Leases
 from fastpath.api.middleware import Authentication, Database, QueryParameters
 from fastpath.api.openapi import OpenAPI
@@ -53,4 +54,7 @@ def create_app(
         app.add_route("/plans", plans)
         app.add_route("/plans/" + ID, plans, suffix="item")
         app.add_route("/plans/" + ID + "/cancel", plans, suffix="cancel")
+        jobs = Jobs(Storage(storage))
+        app.add_route("/jobs/" + ID, jobs, suffix="item")
+        app.add_route("/jobs/" + ID + "/log", jobs, suffix="log")
     return app

@@ -137,8 +137,34 @@ SCHEMAS = {
             "publish": {"type": "string", "nullable": True, "enum": ["pending", "done", "skipped", None]},
             "session_id": {"type": "string", "nullable": True},
             "queued_at": TIME, "assigned_at": TIME, "finished_at": TIME,
+            "plan": {"type": "integer"},
+            "steps": {"type": "array", "description": "the recorded steps of the last attempt",
+                      "items": {"type": "object", "properties": {
+                          "step": {"type": "string"}, "started_at": TIME,
+                          "seconds": {"type": "number", "nullable": True,
+                                      "description": "how long it took; null while it goes on"}}}},
         },
         "required": ["id", "swprofile", "session", "state", "attempts"],
+    },
+    "JobLog": {
+        "type": "object",
+        "properties": {
+            "collected": {"type": "boolean",
+                          "description": "whether the job's files were collected into the storage"},
+            "driver_log": {"type": "array", "nullable": True, "items": {"type": "string"},
+                           "description": "the last lines of the job driver's log"},
+            "failed_runs": {"type": "array", "items": {"type": "object", "properties": {
+                "benchmark": {"type": "string", "nullable": True},
+                "phase": {"type": "string", "nullable": True},
+                "index": {"type": "integer", "nullable": True},
+                "code": {"type": "integer", "nullable": True},
+                "exit": {"type": "string", "nullable": True,
+                         "description": "the container's exit status as the driver recorded it"},
+                "message": {"type": "string", "nullable": True},
+                "output": {"type": "array", "nullable": True, "items": {"type": "string"},
+                           "description": "the last lines of the run's output"}}}},
+        },
+        "required": ["collected", "failed_runs"],
     },
     "Plan": {
         "type": "object",
@@ -154,6 +180,9 @@ SCHEMAS = {
                            "description": "publishing to the resultstore: skipped (not asked), "
                                           "pending (some jobs' results not yet published), done"},
             "cancel_requested": {"type": "boolean"},
+            "last_error": {"type": "object", "nullable": True,
+                           "description": "one plan: the last error of its jobs, and which job",
+                           "properties": {"job": {"type": "integer"}, "error": {"type": "string"}}},
             "queue": {"type": "object", "description": "while some jobs are queued: the first "
                       "of them in the class's queue, its place, why it waits, when it should start",
                       "properties": {"job": {"type": "integer"}, "position": {"type": "integer"},
@@ -288,6 +317,17 @@ PATHS = {
         "parameters": [ID],
         "responses": {"200": _ok({"plan": _ref("Plan")}, ["plan"]),
                       **_errors(404, 409, *AUTH_ERRORS)}}},
+    "/jobs/{id}": {"get": {
+        "summary": "One job of a plan, with the time of each recorded step (query)",
+        "parameters": [ID],
+        "responses": {"200": _ok({"job": _ref("Job")}, ["job"]), **_errors(404, *AUTH_ERRORS)}}},
+    "/jobs/{id}/log": {"get": {
+        "summary": "What the job left in the server's storage: its driver's log, and each failed "
+                   "run's exit status and last lines of output (query)",
+        "parameters": [ID, {"name": "lines", "in": "query", "description": "lines of output per run",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
+        "responses": {"200": _ok({"job": _ref("Job"), "log": _ref("JobLog")}, ["job", "log"]),
+                      **_errors(400, 404, *AUTH_ERRORS)}}},
     "/leases/{id}/release": {"post": {
         "summary": "Release an acquired lease or cancel a queued one (owner or admin)",
         "parameters": [ID],

@@ -113,11 +113,25 @@ def plan_view(plan: Plan, queues: Queues, counts: Counter | None = None, *,
     if jobs is not None:
         names = [p["name"] for p in plan.document["swprofiles"]]
         out["jobs"] = [job_view(j, names) for j in jobs]
+        last = max((j for j in jobs if j.last_error), default=None,
+                   key=lambda j: (j.finished_at or j.assigned_at or 0, j.id))
+        out["last_error"] = {"job": last.id, "error": last.last_error} if last else None
+    return out
+
+
+def steps_view(job: Job) -> list[dict]:
+    """Each recorded step of the job's last attempt and how long it took (None: still going)."""
+    steps = (job.progress or {}).get("steps") or []
+    out = []
+    for i, (step, began) in enumerate(steps):
+        end = steps[i + 1][1] if i + 1 < len(steps) else job.finished_at
+        out.append({"step": step, "started_at": iso(began),
+                    "seconds": round(end - began, 3) if end is not None else None})
     return out
 
 
 def job_view(job: Job, swprofiles: list[str]) -> dict:
-    return {
+    return {"plan": job.plan_id, "steps": steps_view(job),
         "id": job.id, "swprofile": swprofiles[job.swprofile], "session": job.session,
         "state": job.state, "priority": job.priority, "sut": job.sut.name if job.sut_id else None,
         "attempts": job.attempts, "step": job.step if job.state in ("assigned", "running") else None,

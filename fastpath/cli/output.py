@@ -92,7 +92,7 @@ def waiting(record: dict | None, *, always: bool = False) -> list[tuple[str, obj
     record = record or {}
     if record.get("position") is None and not always:
         return []
-    return [("Queue position", record["position"]), ("Waiting for", record.get("reason")),
+    return [("Queue position", record.get("position")), ("Waiting for", record.get("reason")),
             ("Expected start", eta(record.get("eta")))]
 
 

@@ -89,6 +89,7 @@ def show(plan: dict) -> str:
                           f"{p['cancelled']} cancelled"),
              ("Results", f"{p['results']} results, {p['errors']} errors"),
              ("Publish", plan["publishing"]),
+             ("Last error", _last_error(plan.get("last_error"))),
              *waiting(plan.get("queue"), always=True),
              ("Queued", when(plan["queued_at"])), ("Started", when(plan["started_at"])),
              ("Completed", when(plan["completed_at"]))]
@@ -99,6 +100,10 @@ def show(plan: dict) -> str:
                 for j in plan["jobs"]]
         text += "\n\n" + table(JOB_HEADERS, rows)
     return text
+
+
+def _last_error(last: dict | None) -> str | None:
+    return f"job {last['job']}: {last['error']}" if last else None
 
 
 def _short(text: str | None, width: int = 60) -> str | None:

@@ -298,7 +298,7 @@ class JobRunner:
         for i, r in enumerate(self._runs(ctx)):
             b = benchmarks[r.benchmark]
             specs.append(driver.RunSpec(i, b["image"], b["timeout"], benchmark_yaml(b)))
-        driver.prepare(remote, ctx.path, specs, runtime)
+        driver.prepare(remote, ctx.path, specs, runtime, pull=bool(ctx.params.get("registry")))
         if self._next(ctx, "run", after=self.poll_min, changed_at=self.clock()):
             driver.start(remote, ctx.path)
 
@@ -345,7 +345,8 @@ class JobRunner:
         os.replace(tmp, work / "manifest.json")
         shutil.rmtree(final, ignore_errors=True)
         os.replace(work, final)  # the whole job's results appear at once
-        self._next(ctx, "cleanup", results=len(results), errors=len(errors))
+        self._next(ctx, "cleanup", results=len(results), errors=len(errors),
+                   benchmark_error=manifest.last_error(errors, ctx.plan.document["benchmarks"]))
 
     def _manifest(self, ctx: Ctx, results: list, errors: list) -> dict:
         p, sw = ctx.progress, ctx.swprofile

@@ -34,6 +34,9 @@ DEFAULTS: dict[str, Any] = {
     "container_runtime": "docker",
     "base_cmdline": None,
     "power_cycle": None,
+    # A registry of the lab's own (host[:port]) from which SUTs may pull benchmark images;
+    # without one, containers run with --pull=never: SUTs never contact a public registry.
+    "registry": None,
 }
 
 
@@ -130,6 +133,9 @@ def _params(raw: dict, params: dict, source: str, path: str) -> dict:
     if not 0 < timeout <= MAX_BOOT_TIMEOUT:
         raise InputError(source, f"{path}.boot_timeout", "expected a duration between 1s and 24h")
     params["boot_timeout"] = timeout
+    registry = params["registry"]
+    if registry is not None and (not isinstance(registry, str) or not HOST.match(registry)):
+        raise InputError(source, f"{path}.registry", "expected a registry host[:port]")
     runtime = params["container_runtime"]
     if not isinstance(runtime, str) or not RUNTIME.match(runtime):
         raise InputError(source, f"{path}.container_runtime", "expected a command name like docker or podman")

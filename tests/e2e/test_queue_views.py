@@ -27,7 +27,8 @@ def lab(tmp_path_factory, testbed, busyloop):
     s.start(env={"FASTPATH_TUNING": FAST})
     s.login()
     s.tokens = {name: s.user(name, caps) for name, caps in
-                (("alice", "exec,query"), ("bob", "lease,query"), ("carol", "lease,query"))}
+                (("alice", "exec,query"), ("bob", "lease,query"), ("carol", "lease,query"),
+                 ("dave", "lease"))}
     s.tmp = tmp
     yield s
     s.stop(signal.SIGKILL)
@@ -81,7 +82,8 @@ def test_a_plan_behind_two_leases_says_who_holds_them(lab):
     assert "Waiting for:" in shown and f"2 SUTs in demo: {names[0]} leased by bob" in shown
     assert "Expected start:" in shown
     listing = s.cli("sched", "plan-list", token=s.tokens["alice"]).stdout
-    assert f"plan {plan_id}: 2 SUTs in demo: {names[0]} leased by bob" in listing
+    row = next(line.split() for line in listing.splitlines()[1:] if line.split()[0] == str(plan_id))
+    assert row[8] == "1"  # POSITION, then EXPECTED START
 
     # a person waiting is told where she stands: behind the plan's first job, and before its
     # second one (fairness: alice would then hold a SUT, carol none)
@@ -90,7 +92,6 @@ def test_a_plan_behind_two_leases_says_who_holds_them(lab):
                           if x["state"] == "queued"], what="carol's lease to be queued")[0]
     assert mine["position"] == 2 and "1 ahead in the queue" in mine["reason"]
     rows = s.cli("sched", "lease-list", "--all-users", token=carol).stdout
-    assert f"lease {mine['id']}: 2 SUTs in demo: {names[0]} leased by bob" in rows
     assert "POSITION" in rows and "EXPECTED START" in rows
     one = s.cli("sched", "lease-list", str(mine["id"]), token=carol).stdout
     assert "Queue position: 2" in one.replace("  ", " ") and "Waiting for:" in one
@@ -127,3 +128,48 @@ def test_a_plan_of_known_benchmarks_is_given_an_eta_from_their_durations(lab):
     assert "expected until" in q["reason"]
     assert p["queued_at"] <= q["eta"]
     assert until(lambda: final(s, second), timeout=120, what="the second plan")["state"] == "completed"
+
+
+def test_a_failing_benchmark_shows_in_job_log_and_plan_list_and_nothing_is_pulled(lab):
+    s = lab
+    alice = s.tokens["alice"]
+    absent = {"suite": "testing", "name": "absent", "type": "container",
+              "image": "localhost/fastpath-absent:1"}  # not on the SUT: never pulled
+    path = plan_file(s.tmp, name="failing.yaml", swprofiles=[{"name": "f"}],
+                     defaults={"warmups": 0, "repeats": 1, "sessions": 1},
+                     benchmarks=[{"include": "testing/busyloop.yaml", "params": {"exit_code": 3}},
+                                 absent])
+    plan_id = submit(s, path)
+    done = until(lambda: final(s, plan_id), timeout=120, what="the failing plan")
+    assert done["state"] == "completed" and done["progress"]["errors"] == 2
+    [job] = done["jobs"]
+    shown = s.cli("sched", "plan-list", str(plan_id), token=alice).stdout
+    assert (f"Last error:     job {job['id']}: testing/absent repeat 0: the container exited "
+            "with status 125") in shown
+
+    listed = s.cli("sched", "job-list", str(plan_id), token=alice).stdout
+    assert listed.splitlines()[0].split()[:7] == ["JOB", "SWPROFILE", "SESSION", "STATE", "SUT",
+                                                  "ATTEMPTS", "STEPS"]
+    assert "connect " in listed and "run " in listed and "cleanup " in listed
+    steps = json.loads(s.cli("sched", "job-list", str(plan_id), "--json", token=alice).stdout)
+    [j] = steps["jobs"]
+    assert [x["step"] for x in j["steps"]][:1] == ["connect"] and j["steps"][-1]["step"] == "cleanup"
+    assert all(x["seconds"] is not None and x["seconds"] >= 0 for x in j["steps"])
+
+    # anyone with query reads it (carol is not the owner); a request names a job, never a file
+    log = s.cli("sched", "job-log", str(job["id"]), token=s.tokens["carol"]).stdout
+    assert "Driver log:" in log and "driver started" in log
+    assert "Failed run: testing/busyloop repeat 0: exit status 3: the container exited with status 3" in log
+    assert "busyloop: failing with status 3 as asked" in log
+    assert "Failed run: testing/absent repeat 0: exit status 125" in log
+    assert "image not known" in log and "registry" not in log  # --pull=never: no registry asked
+    denied = s.cli("sched", "job-log", str(job["id"]), token=s.tokens["dave"], check=False)
+    assert denied.returncode == 3
+    doc = json.loads(s.cli("sched", "job-log", str(job["id"]), "--json", "--lines", "1",
+                           token=alice).stdout)
+    assert [len(r["output"]) for r in doc["log"]["failed_runs"]] == [1, 1]
+    from fastpath import errors
+    with pytest.raises(errors.Invalid, match="unknown query parameter 'path'"):
+        api(s, "alice").request("GET", f"/jobs/{job['id']}/log", params={"path": "/etc/passwd"})
+    with pytest.raises(errors.NotFound):
+        api(s, "alice").get("/jobs/999999/log")

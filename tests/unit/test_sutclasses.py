@@ -124,3 +124,15 @@ def test_hostile_yaml_tags_are_refused(tmp_path):
 
 def test_empty_file_declares_nothing(tmp_path):
     assert parse("", source="s.yaml", base=tmp_path) == []
+
+
+def test_a_registry_of_the_labs_own_is_a_host_and_port(key, tmp_path):
+    doc = guide(key)
+    [cls] = load(doc, tmp_path)
+    assert cls.params["registry"] is None  # images are never pulled
+    doc[0]["params"]["registry"] = "registry.lab:5000"
+    [cls] = load(doc, tmp_path)
+    assert cls.suts[0].params["registry"] == "registry.lab:5000"
+    doc[0]["params"]["registry"] = "https://x/y"
+    with pytest.raises(InputError, match=r"params\.registry: expected a registry host\[:port\]"):
+        load(doc, tmp_path)
