@@ -7,6 +7,7 @@ Each test leaves both SUTs free and every plan final for the next one.
 from __future__ import annotations
 
 import json
+import re
 import signal
 import time
 
@@ -173,3 +174,48 @@ def test_a_failing_benchmark_shows_in_job_log_and_plan_list_and_nothing_is_pulle
         api(s, "alice").request("GET", f"/jobs/{job['id']}/log", params={"path": "/etc/passwd"})
     with pytest.raises(errors.NotFound):
         api(s, "alice").get("/jobs/999999/log")
+
+
+def test_plan_exec_wait_follows_the_plan_and_says_how_it_ended_while_lists_watch(lab):
+    s = lab
+    alice, bob = s.tokens["alice"], s.tokens["bob"]
+    plans_seen = s.spawn("sched", "plan-list", "--all-states", "--watch", "--interval", "0.3",
+                         token=alice)
+    leases_seen = s.spawn("sched", "lease-list", "--watch", "--interval", "0.3", token=bob)
+    quick = {"warmups": 0, "repeats": 1, "sessions": 1}
+    # a swprofile that would change this very machine's sysctls: the guard fails its job
+    bad = plan_file(s.tmp, name="guarded.yaml", defaults=quick,
+                    swprofiles=[{"name": "g", "sysctl": ["vm.swappiness=10"]}])
+    failed = s.cli("sched", "plan-exec", str(bad), "--wait", token=alice, check=False)
+    assert failed.returncode == 1, failed.stderr
+    assert "Status:         failed" in failed.stdout
+    assert "refusing to apply sysctl settings" in failed.stdout  # its last error
+    assert re.search(r"plan \d+: failed, 0/1 jobs completed, 0 running, 1 failed", failed.stderr)
+
+    good = plan_file(s.tmp, name="good.yaml", defaults=quick, swprofiles=[{"name": "ok"}])
+    done = s.cli("sched", "plan-exec", str(good), "--wait", "--json", token=alice)
+    plan = json.loads(done.stdout[done.stdout.index("{"):])["plan"]
+    assert plan["state"] == "completed" and done.returncode == 0
+    assert f"plan {plan['id']}: completed, 1/1 jobs completed" in done.stderr
+
+    lease = json.loads(s.cli("sched", "lease-acquire", "demo", "--wait", "--json", token=bob).stdout)
+    lease = lease["lease"]
+    until(lambda: api(s, "bob").get(f"/leases/{lease['id']}")["lease"]["state"] == "acquired")
+    time.sleep(1)  # the watchers look every 0.3 s: let them see it
+    s.cli("sched", "lease-release", str(lease["id"]), token=bob)
+    time.sleep(1)
+    for proc in (plans_seen, leases_seen):
+        proc.send_signal(signal.SIGINT)
+    plans_out, _ = plans_seen.communicate(timeout=30)
+    leases_out, _ = leases_seen.communicate(timeout=30)
+    assert plans_seen.returncode == 0 and leases_seen.returncode == 0
+    snapshots = plans_out.strip().split("\n\n")
+    assert len(snapshots) >= 2 and all(x.startswith("ID") for x in snapshots)
+    last = {line.split()[0]: line.split()[5] for line in snapshots[-1].splitlines()[1:]}
+    assert last[str(plan["id"])] == "completed"
+    earlier = [dict((line.split()[0], line.split()[5]) for line in x.splitlines()[1:])
+               for x in snapshots[:-1]]
+    assert any(e.get(str(plan["id"])) in ("queued", "running") for e in earlier)
+    tables = leases_out.strip().split("\n\n")
+    assert any(f"\n{lease['id']} " in t and " acquired " in t for t in tables)
+    assert tables[-1].strip().count("\n") == 0  # released: gone from the default listing
