@@ -21,6 +21,7 @@ from fastpath.api.openapi import OpenAPI
 from fastpath.api.plans import Plans
 from fastpath.api.queue import QueueCache
 from fastpath.api.sutclasses import SutClasses
+from fastpath.api.suts import Suts
 from fastpath.api.users import Users
 from fastpath.store.files import Storage
 
@@ -40,7 +41,13 @@ def create_app(
     errors.install(app)
     app.add_route("/healthz", Healthz())
     app.add_route("/openapi.json", OpenAPI())
-    app.add_route("/users", Users(clock))
+    users = Users(clock)
+    app.add_route("/users", users)
+    app.add_route("/users/{name}", users, suffix="item")
+    app.add_route("/users/{name}/token", users, suffix="token")
+    lab = Suts(clock)
+    app.add_route("/suts", lab)
+    app.add_route("/suts/{name}", lab, suffix="item")
     sutclasses = SutClasses(clock)
     app.add_route("/sutclasses", sutclasses)
     app.add_route("/sutclasses/{name}", sutclasses, suffix="item")

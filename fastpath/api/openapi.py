@@ -66,7 +66,8 @@ SCHEMAS = {
     "User": {
         "type": "object",
         "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
-                       "capabilities": {"type": "string"}, "created_at": TIME},
+                       "capabilities": {"type": "string"}, "created_at": TIME,
+                       "disabled": {"type": "boolean"}},
         "required": ["id", "name", "capabilities"],
     },
     "SutAccess": {
@@ -337,15 +338,17 @@ PATHS = {
 
 
 def document() -> dict:
+    from fastpath.api import openapi_lab  # its paths use this module's helpers
+
     return {
         "openapi": "3.0.3",
         "info": {"title": "Fastpath scheduler API", "version": __version__},
         "components": {
-            "schemas": copy.deepcopy(SCHEMAS),
+            "schemas": copy.deepcopy({**SCHEMAS, **openapi_lab.SCHEMAS}),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],
-        "paths": copy.deepcopy(PATHS),
+        "paths": copy.deepcopy({**PATHS, **openapi_lab.PATHS}),
     }
 
 

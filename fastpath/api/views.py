@@ -21,7 +21,7 @@ def iso(t: float | None) -> str | None:
 
 def user_view(user: User) -> dict:
     return {"id": user.id, "name": user.name, "capabilities": user.capabilities,
-            "created_at": iso(user.created_at)}
+            "created_at": iso(user.created_at), "disabled": user.disabled}
 
 
 def sut_view(sut: Sut, holder: tuple | None = None) -> dict:
@@ -30,6 +30,21 @@ def sut_view(sut: Sut, holder: tuple | None = None) -> dict:
     if holder is not None:
         kind, ref, _ = holder
         out["held_by"] = {"kind": kind, "id": ref}
+    return out
+
+
+def sut_detail_view(sut: Sut, holder: tuple | None, user_names: dict[int, str]) -> dict:
+    """A SUT as `sut-list` shows it: health, holder, running kernel, last error, drain."""
+    out = sut_view(sut, holder)
+    if holder is not None:
+        out["held_by"]["user"] = user_names.get(holder[2])
+    out.update({
+        "sutclass": sut.sutclass.name, "kernel": (sut.facts or {}).get("release"),
+        "last_error": sut.reason if sut.health != "healthy" else None,
+        "maintenance": {"declared": sut.declared_maintenance,
+                        "drained": sut.drained_at is not None, "drained_at": iso(sut.drained_at),
+                        "drained_by": sut.drained_by, "reason": sut.drain_reason},
+    })
     return out
 
 

@@ -250,8 +250,9 @@ def sutclass_list(client, start: str | None, end: str | None, as_json: bool) -> 
     click.echo(table(headers, rows))
 
 
-from fastpath.cli import jobs, leases, plans  # noqa: E402  (their verbs join this group)
+from fastpath.cli import jobs, lab, leases, plans  # noqa: E402  (their verbs join this group)
 
 leases.register(sched, client_command)
 plans.register(sched, client_command)
 jobs.register(sched, client_command)
+lab.register(sched, client_command)

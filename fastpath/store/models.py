@@ -39,6 +39,7 @@ class User(BaseModel):
     capabilities = pw.CharField(max_length=64)  # comma-separated, sorted
     token_hash = pw.CharField(max_length=64, unique=True)
     created_at = pw.DoubleField()
+    disabled = pw.BooleanField(null=True, default=False)  # its token opens nothing (m0004)
 
 
 class SutClass(BaseModel):
@@ -67,6 +68,10 @@ class Sut(BaseModel):
     next_check_at = pw.DoubleField(null=True)
     created_at = pw.DoubleField()
     retired_at = pw.DoubleField(null=True)
+    declared_maintenance = pw.BooleanField(null=True, default=False)  # `maintenance: true` in the file
+    drained_at = pw.DoubleField(null=True)  # an admin's drain (sut-update --maintenance), if any
+    drained_by = pw.CharField(max_length=64, null=True)
+    drain_reason = pw.TextField(null=True)
 
 
 class Lease(BaseModel):

@@ -219,3 +219,63 @@ def test_plan_exec_wait_follows_the_plan_and_says_how_it_ended_while_lists_watch
     tables = leases_out.strip().split("\n\n")
     assert any(f"\n{lease['id']} " in t and " acquired " in t for t in tables)
     assert tables[-1].strip().count("\n") == 0  # released: gone from the default listing
+
+
+def test_a_drained_sut_takes_no_new_job_while_its_running_job_completes(lab):
+    s = lab
+    path = plan_file(s.tmp, name="drain.yaml", swprofiles=[{"name": "d"}],
+                     defaults={"warmups": 0, "repeats": 1, "sessions": 4},
+                     benchmarks=[{"include": "testing/busyloop.yaml", "params": {"sleep": 2}}])
+    plan_id = submit(s, path)
+
+    def running():
+        p = api(s, "alice").get(f"/plans/{plan_id}")["plan"]
+        on = [j for j in p["jobs"] if j["state"] == "running" and j["step"] == "run"]
+        return on if on else None
+    job = until(running, what="a job running its benchmark")[0]
+    drained = job["sut"]
+    out = s.cli("sched", "sut-update", drained, "--maintenance", "--reason", "new DIMMs").stdout
+    assert out.strip() == (f"SUT {drained} is maintenance (drained); job {job['id']} (alice) "
+                           "finishes first.")
+    drained_at = json.loads(s.cli("sched", "sut-list", "demo", "--json").stdout)["suts"]
+    drained_at = next(x for x in drained_at if x["name"] == drained)["maintenance"]["drained_at"]
+    listing = s.cli("sched", "sut-list", "demo").stdout
+    row = next(line for line in listing.splitlines() if line.startswith(drained))
+    assert "maintenance" in row and "drained by admin: new DIMMs" in row
+
+    done = until(lambda: final(s, plan_id), timeout=120, what="the plan")
+    assert done["state"] == "completed"
+    jobs = {j["id"]: j for j in done["jobs"]}
+    assert jobs[job["id"]]["state"] == "completed" and jobs[job["id"]]["sut"] == drained
+    later = [j for j in jobs.values() if j["assigned_at"] > drained_at]
+    assert later and all(j["sut"] != drained for j in later)
+
+    # the drain is stored: a restarted scheduler keeps it
+    s.stop()
+    s.start(env={"FASTPATH_TUNING": FAST})
+    suts = json.loads(s.cli("sched", "sut-list", "--json").stdout)["suts"]
+    again = next(x for x in suts if x["name"] == drained)
+    assert again["health"] == "maintenance" and again["maintenance"]["drained"]
+    s.cli("sched", "sut-update", drained, "--no-maintenance")
+    until(lambda: next(x for x in json.loads(s.cli("sched", "sut-list", "--json").stdout)["suts"]
+                       if x["name"] == drained)["health"] == "healthy", what="the SUT back")
+
+
+def test_users_from_the_cli(lab):
+    s = lab
+    listing = s.cli("sched", "user-list").stdout.splitlines()
+    assert listing[0].split() == ["ID", "NAME", "CAPABILITIES", "DISABLED", "CREATED"]
+    assert [line.split()[1] for line in listing[1:]] == ["admin", "alice", "bob", "carol", "dave"]
+    denied = s.cli("sched", "user-list", token=s.tokens["alice"], check=False)
+    assert denied.returncode == 3
+    out = s.cli("sched", "user-update", "dave", "--disable").stdout
+    assert out.strip() == "User dave: capabilities lease, disabled"
+    assert s.cli("sched", "lease-list", token=s.tokens["dave"], check=False).returncode == 3
+    s.cli("sched", "user-update", "dave", "--enable", "--capabilities", "lease,query")
+    out = s.cli("sched", "user-update", "dave", "--rotate-token").stdout
+    new = out.strip().splitlines()[-1].removeprefix("New token: ")
+    assert s.cli("sched", "lease-list", token=s.tokens["dave"], check=False).returncode == 3
+    assert s.cli("sched", "lease-list", token=new).returncode == 0
+    s.tokens["dave"] = new
+    users = json.loads(s.cli("sched", "user-list", "--json").stdout)["users"]
+    assert next(u for u in users if u["name"] == "dave")["capabilities"] == "lease,query"

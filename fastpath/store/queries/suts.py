@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastpath.core.states import PROBED, SutState
-from fastpath.store.models import Sut
-from fastpath.store.queries.base import bump, log
-from fastpath.store.queries.inventory import holders
+from fastpath.errors import NotFound
+from fastpath.store.models import Sut, SutClass
+from fastpath.store.queries.base import atomic, bump, log
+from fastpath.store.queries.inventory import drain_words, holders
 
 
 def get_sut(id: int) -> Sut:
@@ -73,3 +74,50 @@ def pin_host_key(sut_id: int, key: str) -> str:
 def set_facts(sut_id: int, facts: dict) -> None:
     sut = Sut.get_by_id(sut_id)
     Sut.update(facts={**(sut.facts or {}), **facts}).where(Sut.id == sut_id).execute()
+
+
+def find_sut(name: str) -> Sut:
+    sut = Sut.get_or_none(Sut.name == name)
+    if sut is None:
+        raise NotFound(f"no SUT named {name!r}")
+    return sut
+
+
+def list_suts(sutclass: str | None = None) -> list[Sut]:
+    """SUTs (retired ones too: they are never deleted), of one class if named."""
+    query = Sut.select(Sut, SutClass).join(SutClass)
+    if sutclass is not None:
+        query = query.where(SutClass.name == sutclass)
+    return list(query.order_by(SutClass.name, Sut.name))
+
+
+def set_drain(sut: Sut, drained: bool, reason: str | None, actor: str, now: float) -> Sut:
+    """An admin drains a SUT (its job or lease finishes, nothing new starts) or lifts the drain.
+
+    Stored on the SUT, so that restarts and reloads keep it. Lifting it returns the SUT to
+    probing unless the configuration declares it in maintenance, or it is retired.
+    """
+    with atomic():
+        if drained:
+            Sut.update(drained_at=now, drained_by=actor, drain_reason=reason).where(
+                Sut.id == sut.id).execute()
+            current = Sut.get_by_id(sut.id)
+            if current.health in PROBED:
+                words = drain_words(current)
+                n = Sut.update(health=SutState.MAINTENANCE, reason=words).where(
+                    (Sut.id == sut.id) & (Sut.health == current.health)).execute()
+                if n:
+                    log(actor, "sut", sut.id, current.health, SutState.MAINTENANCE, now, words)
+        else:
+            Sut.update(drained_at=None, drained_by=None, drain_reason=None).where(
+                Sut.id == sut.id).execute()
+            current = Sut.get_by_id(sut.id)
+            if current.health == SutState.MAINTENANCE and not current.declared_maintenance:
+                n = Sut.update(health=SutState.UNKNOWN, reason=None, failures=0,
+                               next_check_at=None).where(
+                    (Sut.id == sut.id) & (Sut.health == SutState.MAINTENANCE)).execute()
+                if n:
+                    log(actor, "sut", sut.id, SutState.MAINTENANCE, SutState.UNKNOWN, now,
+                        "drain lifted")
+        bump()
+    return Sut.get_by_id(sut.id)
