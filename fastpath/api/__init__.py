@@ -13,6 +13,7 @@ from pathlib import Path
 import falcon
 
 from fastpath.api import errors, openapi
+from fastpath.api.events import Events
 from fastpath.api.healthz import Healthz
 from fastpath.api.jobs import Jobs
 from fastpath.api.leases import Leases
@@ -45,6 +46,7 @@ def create_app(
     app.add_route("/users", users)
     app.add_route("/users/{name}", users, suffix="item")
     app.add_route("/users/{name}/token", users, suffix="token")
+    app.add_route("/events", Events())
     lab = Suts(clock)
     app.add_route("/suts", lab)
     app.add_route("/suts/{name}", lab, suffix="item")

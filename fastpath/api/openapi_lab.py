@@ -8,6 +8,15 @@ NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "stri
 
 
 SCHEMAS = {
+    "Event": {"type": "object", "properties": {
+        "id": {"type": "integer"}, "at": TIME,
+        "actor": {"type": "string", "description": "who: a user, the controller, the configuration"},
+        "kind": {"type": "string", "description": "what: lease, plan, job, sut, sutclass, user"},
+        "ref": {"type": "integer", "description": "the record's id"},
+        "name": {"type": "string", "nullable": True, "description": "a SUT's, class's or user's name"},
+        "from": {"type": "string", "nullable": True}, "to": {"type": "string", "nullable": True},
+        "detail": {"type": "string", "nullable": True}},
+        "required": ["id", "at", "actor", "kind", "ref"]},
     "SutDetail": {"allOf": [_ref("Sut"), {"type": "object", "properties": {
         "sutclass": {"type": "string"},
         "kernel": {"type": "string", "nullable": True,
@@ -26,6 +35,23 @@ SCHEMAS = {
 }
 
 PATHS = {
+    "/events": {"get": {
+        "summary": "The event log, oldest first: who did what, from which state to which, when (query)",
+        "parameters": [
+            {"name": "since", "in": "query", "schema": {"type": "string"},
+             "description": "events at or after this date or ISO time (UTC)"},
+            {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0},
+             "description": "events after this event id (to page on)"},
+            {"name": "kind", "in": "query", "schema": {"type": "string"},
+             "description": "comma-separated kinds: lease, plan, job, sut, sutclass, user"},
+            {"name": "sutclass", "in": "query", "schema": {"type": "string"},
+             "description": "events about the records of this SUT class"},
+            {"name": "user", "in": "query", "schema": {"type": "string"},
+             "description": "events this user caused, or about their leases, plans and jobs"},
+            {"name": "limit", "in": "query",
+             "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+        "responses": {"200": _ok({"events": {"type": "array", "items": _ref("Event")}}, ["events"]),
+                      **_errors(400, 404, *AUTH_ERRORS)}}},
     "/suts": {"get": {
         "summary": "SUTs with health, holder, running kernel and last error (query)",
         "parameters": [{"name": "sutclass", "in": "query", "schema": {"type": "string"}}],

@@ -1,4 +1,4 @@
-"""`fastpath sched sut-list|sut-update|user-list|user-update`: the lab from the CLI."""
+"""`fastpath sched sut-list|sut-update|user-list|user-update|event-list`: the lab from the CLI."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from fastpath.cli.output import emit_json, json_option, table, when
 
 SUT_HEADERS = ["name", "sutclass", "health", "held by", "kernel", "maintenance", "last ok",
                "last error"]
+EVENT_HEADERS = ["id", "at", "actor", "kind", "ref", "from", "to", "detail"]
 USER_HEADERS = ["id", "name", "capabilities", "disabled", "created"]
 
 
@@ -81,7 +82,11 @@ def register(group: click.Group, client_command) -> None:
         held = f"; {_holder(sut)} finishes first" if maintenance and sut.get("held_by") else ""
         click.echo(f"SUT {sut['name']} is {sut['health']}"
                    + (" (drained)" if sut["maintenance"]["drained"] else "") + held + ".")
+    register_users(group, client_command)
+    register_events(group, client_command)
 
+
+def register_users(group: click.Group, client_command) -> None:
     @group.command("user-list")
     @json_option
     @client_command
@@ -135,3 +140,31 @@ def register(group: click.Group, client_command) -> None:
                    + (", disabled" if user.get("disabled") else ""))
         if rotate_token:
             click.echo(f"New token: {doc['token']}")
+
+
+def register_events(group: click.Group, client_command) -> None:
+    @group.command("event-list")
+    @click.option("--since", help="Events at or after this date or time (e.g. 2026-03-01T08:00).")
+    @click.option("--kind", multiple=True,
+                  help="Comma-separated kinds: lease, plan, job, sut, sutclass, user (repeatable).")
+    @click.option("--sutclass", help="Events about the records of this SUT class.")
+    @click.option("--user", help="Events this user caused, or about their leases, plans and jobs.")
+    @click.option("--limit", type=click.IntRange(1, 1000), default=100, show_default=True)
+    @json_option
+    @client_command
+    def event_list(client, since, kind, sutclass, user, limit, as_json) -> None:
+        """List the event log, oldest first: who did what, from which state to which, when.
+
+        \b
+        Examples:
+          fastpath sched event-list --since 2026-03-01 --kind lease,plan
+          fastpath sched event-list --sutclass demo --user bob --json
+        """
+        doc = client.get("/events", since=since, kind=",".join(kind) or None, sutclass=sutclass,
+                         user=user, limit=limit)
+        if as_json:
+            return emit_json(doc)
+        rows = [[e["id"], when(e["at"]), e["actor"], e["kind"],
+                 f"{e['ref']} ({e['name']})" if e.get("name") else e["ref"], e["from"], e["to"],
+                 _short(e["detail"])] for e in doc["events"]]
+        click.echo(table(EVENT_HEADERS, rows))

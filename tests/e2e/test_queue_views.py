@@ -279,3 +279,18 @@ def test_users_from_the_cli(lab):
     s.tokens["dave"] = new
     users = json.loads(s.cli("sched", "user-list", "--json").stdout)["users"]
     assert next(u for u in users if u["name"] == "dave")["capabilities"] == "lease,query"
+
+
+def test_event_list_is_the_audit_trail(lab):
+    s = lab
+    s.cli("sched", "user-update", "carol", "--disable")
+    s.cli("sched", "user-update", "carol", "--enable")
+    out = s.cli("sched", "event-list", "--user", "carol", "--kind", "user",
+                token=s.tokens["alice"]).stdout.splitlines()
+    assert out[0].split() == ["ID", "AT", "ACTOR", "KIND", "REF", "FROM", "TO", "DETAIL"]
+    assert any(" enabled " in line and " disabled" in line for line in out[1:])
+    doc = json.loads(s.cli("sched", "event-list", "--user", "carol", "--kind", "user", "--json",
+                           token=s.tokens["alice"]).stdout)
+    changes = [(e["actor"], e["from"], e["to"]) for e in doc["events"] if e["from"]]
+    assert changes[-2:] == [("admin", "enabled", "disabled"), ("admin", "disabled", "enabled")]
+    assert doc["events"][0]["to"] == "created" and doc["events"][0]["name"] == "carol"

@@ -80,3 +80,30 @@ def test_users_are_changed_disabled_and_given_new_tokens(api):
     assert api.patch("/users/admin", {"disabled": True}).status_code == 400  # not oneself
     assert api.patch("/users/nobody", {"disabled": True}).status_code == 404
     assert [u["disabled"] for u in api.get("/users").json["users"]] == [False, False]
+
+
+def test_events_are_the_audit_trail_with_filters(api, clock):
+    from fastpath.store.queries import leases
+
+    lease = api.post("/leases", {"sutclass": "demo"}, who="bob").json["lease"]
+    clock.advance(10)
+    assert leases.grant_lease(lease["id"], Sut.get(Sut.name == "demo-01").id, clock())
+    clock.advance(10)
+    api.post(f"/leases/{lease['id']}/release", who="bob")
+    api.patch("/suts/demo-02", {"maintenance": True, "reason": "fan"})
+    every = api.get("/events", who="bob").json["events"]
+    assert [e["id"] for e in every] == sorted(e["id"] for e in every)
+    mine = api.get("/events", who="bob", user="bob", kind="lease").json["events"]
+    assert [(e["actor"], e["from"], e["to"]) for e in mine] == [
+        ("bob", None, "queued"), ("controller", "queued", "acquired"), ("bob", "acquired", "released")]
+    assert mine[1]["detail"] == "demo-01"
+    late = api.get("/events", who="bob", kind="lease", since=mine[1]["at"]).json["events"]
+    assert [e["to"] for e in late] == ["acquired", "released"]
+    paged = api.get("/events", who="bob", kind="lease", after=str(mine[0]["id"]), limit="1")
+    assert [e["to"] for e in paged.json["events"]] == ["acquired"]
+    drains = api.get("/events", who="bob", kind="sut", sutclass="demo").json["events"]
+    assert drains[-1]["name"] == "demo-02" and drains[-1]["to"] == "maintenance"
+    assert drains[-1]["actor"] == "admin" and drains[-1]["detail"] == "drained by admin: fan"
+    assert api.get("/events", who="bob", sutclass="other").status_code == 404
+    assert api.get("/events", who="bob", kind="nope").status_code == 400
+    assert api.get("/events", who="bob", since="yesterday").status_code == 400
