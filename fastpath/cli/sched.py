@@ -193,8 +193,10 @@ def migrate(log_level: str, database: str, check: bool) -> None:
 def client_command(fn):
     """Add --url and --token (defaulting to the sched.url and sched.token preferences)."""
 
-    @click.option("--url", help="Scheduler URL [default: the sched.url preference].")
-    @click.option("--token", help="Your token [default: the sched.token preference].")
+    @click.option("--url", envvar="FASTPATH_URL", show_envvar=True,
+                  help="Scheduler URL [default: $FASTPATH_URL, else the sched.url preference].")
+    @click.option("--token", envvar="FASTPATH_TOKEN", show_envvar=True,
+                  help="Your token [default: $FASTPATH_TOKEN, else the sched.token preference].")
     @functools.wraps(fn)
     @reports_errors
     def wrapper(url, token, **kw):

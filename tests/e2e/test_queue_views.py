@@ -294,3 +294,64 @@ def test_event_list_is_the_audit_trail(lab):
     changes = [(e["actor"], e["from"], e["to"]) for e in doc["events"] if e["from"]]
     assert changes[-2:] == [("admin", "enabled", "disabled"), ("admin", "disabled", "enabled")]
     assert doc["events"][0]["to"] == "created" and doc["events"][0]["name"] == "carol"
+
+
+def test_url_and_token_from_the_environment_then_the_preferences(lab, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    s = lab
+
+    def run(*args, env=None, config=None):
+        full = {**os.environ, "XDG_CONFIG_HOME": str(config or tmp_path / "empty"),
+                "HOME": str(tmp_path), **(env or {})}
+        return subprocess.run([sys.executable, "-m", "fastpath", *args], capture_output=True,
+                              text=True, env=full, timeout=60)
+
+    bob = {"FASTPATH_URL": s.url, "FASTPATH_TOKEN": s.tokens["bob"]}
+    got = run("sched", "lease-acquire", "demo", "--wait", "--json", env=bob)
+    assert got.returncode == 0, got.stderr
+    s.cli("sched", "lease-release", str(json.loads(got.stdout)["lease"]["id"]), token=s.tokens["bob"])
+    done = run("sched", "lease-list", "--json", "--all-states", env=bob)
+    assert done.returncode == 0, done.stderr
+    assert {x["user"] for x in json.loads(done.stdout)["leases"]} == {"bob"}
+    # an option beats the environment
+    assert run("sched", "lease-list", "--token", "fpt_wrong", env=bob).returncode == 3
+    # the environment beats the preferences (the lab's saved ones are the admin's)
+    done = run("sched", "user-list", env=bob, config=s.config)
+    assert done.returncode == 3  # bob is no admin
+    assert run("sched", "user-list", config=s.config).returncode == 0
+    missing = run("sched", "lease-list")
+    assert missing.returncode == 2 and "no scheduler URL" in missing.stderr
+
+
+def test_shell_completion_scripts_complete_verbs_and_options(tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "fastpath").write_text(f"#!/bin/sh\nexec {sys.executable} -m fastpath \"$@\"\n")
+    (bin_dir / "fastpath").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(tmp_path)}
+
+    def bash(line: str, cword: int) -> list[str]:
+        script = ('eval "$(fastpath completion bash)"; COMP_WORDS=(' + line + f'); COMP_CWORD={cword}; '
+                  '_fastpath_completion fastpath; printf "%s\\n" "${COMPREPLY[@]}"')
+        out = subprocess.run(["bash", "-c", script], capture_output=True, text=True, env=env,
+                             timeout=60)
+        assert out.returncode == 0, out.stderr
+        return out.stdout.split()
+
+    assert bash("fastpath sched job", 2) == ["job-list", "job-log"]
+    assert "--wait" in bash("fastpath sched plan-exec --w", 3)
+    assert bash("fastpath compl", 1) == ["completion"]
+    for shell, mark in (("zsh", "compdef _fastpath_completion fastpath"),
+                        ("fish", "complete --no-files --command fastpath")):
+        out = subprocess.run(["fastpath", "completion", shell], capture_output=True, text=True,
+                             env=env, timeout=60)
+        assert out.returncode == 0 and mark in out.stdout
+    assert shutil.which("bash")
