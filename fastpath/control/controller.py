@@ -51,6 +51,8 @@ class Tuning:
     job_poll_max: float = 30.0  # ... and at most, once it has run a while
     boot_poll: float = 2.0  # how often a booting SUT is tried
     unreachable_grace: float = 90.0  # how long a running job's SUT may not answer before it fails
+    webhook_backoff_base: float = 2.0  # first retry of a failed webhook delivery
+    webhook_backoff_cap: float = 300.0
 
 
 def tuning_from(text: str | None) -> Tuning:

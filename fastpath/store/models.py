@@ -177,4 +177,28 @@ class Change(BaseModel):
     counter = pw.BigIntegerField(default=0)
 
 
-ALL = [SchemaVersion, User, SutClass, Sut, Lease, Plan, Job, Usage, Event, Leader, Change]
+class Delivery(BaseModel):
+    """The webhook outbox: one row per notified event and endpoint, until it is delivered."""
+
+    event = pw.BigIntegerField()  # the Event's id
+    endpoint = pw.CharField(max_length=512)
+    state = pw.CharField(max_length=16)  # "pending" or "delivered"
+    attempts = pw.IntegerField(default=0)
+    next_try_at = pw.DoubleField()
+    last_error = pw.TextField(null=True)
+    created_at = pw.DoubleField()
+    delivered_at = pw.DoubleField(null=True)
+
+    class Meta:
+        indexes = ((("state", "next_try_at"), False), (("event", "endpoint"), True))
+
+
+class Cursor(BaseModel):
+    """How far a reader of the event log has got (the webhook fan-out: the last event id)."""
+
+    name = pw.CharField(max_length=32, unique=True)
+    position = pw.BigIntegerField(default=0)
+
+
+ALL = [SchemaVersion, User, SutClass, Sut, Lease, Plan, Job, Usage, Event, Leader, Change,
+       Delivery, Cursor]
