@@ -78,7 +78,8 @@ PATHS = {
         "parameters": [NAME],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "additionalProperties": False,
-            "properties": {"capabilities": {"type": "string"}, "disabled": {"type": "boolean"}}}}}},
+            "properties": {"capabilities": {"type": "string"}, "disabled": {"type": "boolean"}},
+            "minProperties": 1}}}},
         "responses": {"200": _ok({"user": _ref("User")}, ["user"]),
                       **_errors(400, 404, 413, *AUTH_ERRORS)}}},
     "/users/{name}/token": {"post": {

@@ -31,6 +31,8 @@ class Users:
     @needs("admin")
     def on_patch_item(self, req, resp, name: str) -> None:
         doc = body(req, {"capabilities", "disabled"}, ())
+        if not doc:
+            raise Invalid("expected capabilities or disabled (or both)")
         if "disabled" in doc and not isinstance(doc["disabled"], bool):
             raise Invalid("disabled: expected true or false")
         if "capabilities" in doc and not isinstance(doc["capabilities"], str):
@@ -38,6 +40,9 @@ class Users:
         user = users.find_user(name)
         if user.id == req.context.user.id and doc.get("disabled"):
             raise Invalid("disabled: an admin cannot disable their own account")
+        if user.id == req.context.user.id and "capabilities" in doc and \
+                "admin" not in str(doc["capabilities"]).split(","):
+            raise Invalid("capabilities: an admin cannot take admin from their own account")
         user = users.update_user(user, self.clock(), actor=req.context.user.name,
                                  capabilities=doc.get("capabilities"), disabled=doc.get("disabled"))
         resp.media = {"status": "success", "user": user_view(user)}

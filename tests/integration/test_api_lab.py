@@ -107,3 +107,8 @@ def test_events_are_the_audit_trail_with_filters(api, clock):
     assert api.get("/events", who="bob", sutclass="other").status_code == 404
     assert api.get("/events", who="bob", kind="nope").status_code == 400
     assert api.get("/events", who="bob", since="yesterday").status_code == 400
+
+
+def test_an_admin_cannot_lock_themself_out(api):
+    assert api.patch("/users/admin", {"capabilities": "query"}).status_code == 400
+    assert api.get("/users").status_code == 200
