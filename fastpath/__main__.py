@@ -1,3 +1,3 @@
 from fastpath.cli import main
 
-main()
+main(prog_name="fastpath")  # completion and usage name the command users type

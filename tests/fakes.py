@@ -119,7 +119,7 @@ class FakeSut:
     def check_runtime(self, remote, runtime: str) -> None:
         self._call("check_runtime")
 
-    def prepare(self, remote, path: str, runs: list, runtime: str) -> None:
+    def prepare(self, remote, path: str, runs: list, runtime: str, pull: bool = False) -> None:
         self._call("prepare")
         self.dirs[path] = len(runs)
 

@@ -14,12 +14,16 @@ from typing import Any
 import falcon
 
 from fastpath.api import errors, openapi
+from fastpath.api.events import Events
 from fastpath.api.healthz import Healthz
+from fastpath.api.jobs import Jobs
 from fastpath.api.leases import Leases
 from fastpath.api.middleware import Authentication, Database, QueryParameters
 from fastpath.api.openapi import OpenAPI
 from fastpath.api.plans import Plans
+from fastpath.api.queue import QueueCache
 from fastpath.api.sutclasses import SutClasses
+from fastpath.api.suts import Suts
 from fastpath.api.users import Users
 from fastpath.store.files import Storage
 
@@ -40,18 +44,29 @@ def create_app(
     errors.install(app)
     app.add_route("/healthz", Healthz())
     app.add_route("/openapi.json", OpenAPI())
-    app.add_route("/users", Users(clock))
+    users = Users(clock)
+    app.add_route("/users", users)
+    app.add_route("/users/{name}", users, suffix="item")
+    app.add_route("/users/{name}/token", users, suffix="token")
+    app.add_route("/events", Events())
+    lab = Suts(clock)
+    app.add_route("/suts", lab)
+    app.add_route("/suts/{name}", lab, suffix="item")
     sutclasses = SutClasses(clock)
     app.add_route("/sutclasses", sutclasses)
     app.add_route("/sutclasses/{name}", sutclasses, suffix="item")
-    leases = Leases(clock, sleep)
+    queues = QueueCache()  # shared by the leases and the plans: one explanation per class
+    leases = Leases(clock, sleep, queues)
     app.add_route("/leases", leases)
     app.add_route("/leases/" + ID, leases, suffix="item")
     app.add_route("/leases/" + ID + "/release", leases, suffix="release")
     app.add_route("/leases/" + ID + "/extend", leases, suffix="extend")
     if storage is not None:
-        plans = Plans(clock, Storage(storage), max_upload)
+        plans = Plans(clock, Storage(storage), max_upload, queues)
         app.add_route("/plans", plans)
         app.add_route("/plans/" + ID, plans, suffix="item")
         app.add_route("/plans/" + ID + "/cancel", plans, suffix="cancel")
+        jobs = Jobs(Storage(storage))
+        app.add_route("/jobs/" + ID, jobs, suffix="item")
+        app.add_route("/jobs/" + ID + "/log", jobs, suffix="log")
     return app

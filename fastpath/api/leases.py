@@ -6,6 +6,7 @@ import falcon
 
 from fastpath.api.listing import owner_filter, state_filter
 from fastpath.api.middleware import ensure_owner, needs
+from fastpath.api.queue import QueueCache, Queues
 from fastpath.api.request import body, idempotency_key, integer, number
 from fastpath.api.views import lease_view
 from fastpath.core import tokens
@@ -17,8 +18,11 @@ MAX_WAIT = 60.0
 
 
 class Leases:
-    def __init__(self, clock, sleep, poll: float = 0.02) -> None:
-        self.clock, self.sleep, self.poll = clock, sleep, poll
+    def __init__(self, clock, sleep, queues: QueueCache, poll: float = 0.02) -> None:
+        self.clock, self.sleep, self.poll, self.queues = clock, sleep, poll, queues
+
+    def _view(self, lease) -> dict:
+        return lease_view(lease, Queues(self.queues, self.clock()))
 
     @needs("lease")
     def on_post(self, req, resp) -> None:
@@ -31,14 +35,15 @@ class Leases:
                                            self.clock(), idempotency_key(req),
                                            duration=doc.get("duration"), ssh_key=key)
         resp.status = falcon.HTTP_201 if new else falcon.HTTP_200
-        resp.media = {"status": "success", "lease": lease_view(leases.get_lease(lease.id))}
+        resp.media = {"status": "success", "lease": self._view(leases.get_lease(lease.id))}
 
     @needs("query", "lease")
     def on_get(self, req, resp) -> None:
         states = state_filter(req, LeaseState, ACTIVE_LEASE, parse_states)
         users = owner_filter(req)
         found = leases.list_leases(states, users)
-        resp.media = {"status": "success", "leases": [lease_view(x) for x in found]}
+        queues = Queues(self.queues, self.clock())
+        resp.media = {"status": "success", "leases": [lease_view(x, queues) for x in found]}
 
     @needs("query", "lease")
     def on_get_item(self, req, resp, id: int) -> None:
@@ -53,14 +58,14 @@ class Leases:
             if now_seen != seen:
                 seen = now_seen
                 lease = leases.get_lease(id)
-        resp.media = {"status": "success", "lease": lease_view(lease)}
+        resp.media = {"status": "success", "lease": self._view(lease)}
 
     @needs("lease")
     def on_post_release(self, req, resp, id: int) -> None:
         lease = leases.get_lease(id)
         ensure_owner(req, lease.user_id, f"lease {id}")
         lease = leases.release_lease(lease, req.context.user.name, self.clock())
-        resp.media = {"status": "success", "lease": lease_view(lease)}
+        resp.media = {"status": "success", "lease": self._view(lease)}
 
     @needs("lease")
     def on_post_extend(self, req, resp, id: int) -> None:
@@ -70,4 +75,4 @@ class Leases:
         admin = tokens.has(req.context.user.capabilities, "admin")
         lease = leases.extend_lease(lease, doc["duration"], req.context.user.name, self.clock(),
                                     admin=admin)
-        resp.media = {"status": "success", "lease": lease_view(lease)}
+        resp.media = {"status": "success", "lease": self._view(lease)}

@@ -54,6 +54,9 @@ AUTH_ERRORS = (401, 403, 503)
 USER_NAME = "^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
 DURATION = {"oneOf": [{"type": "string", "example": "2h"}, {"type": "number", "minimum": 0}],
             "description": "like 30m, 2h or 1d, or seconds"}
+ETA = {"type": "string", "description": "while queued: the estimated start (date-time, UTC), from "
+       "lease expiries and the durations of past jobs of the same plan or benchmarks; "
+       "\"unknown\" without them"}
 CAPABILITIES = "^(admin|exec|lease|query)(,(admin|exec|lease|query))*$"
 
 SCHEMAS = {
@@ -66,7 +69,8 @@ SCHEMAS = {
     "User": {
         "type": "object",
         "properties": {"id": {"type": "integer"}, "name": {"type": "string"},
-                       "capabilities": {"type": "string"}, "created_at": TIME},
+                       "capabilities": {"type": "string"}, "created_at": TIME,
+                       "disabled": {"type": "boolean"}},
         "required": ["id", "name", "capabilities"],
     },
     "SutAccess": {
@@ -121,14 +125,16 @@ SCHEMAS = {
                                                   "moved by extends; null until acquired"},
             "ssh_key_fingerprint": {"type": "string", "nullable": True,
                                     "description": "SHA256 fingerprint of the lessee's key"},
-            "reason": {"type": "string", "nullable": True,
-                       "description": "while queued: what it waits for, e.g. a SUT in reset"},
             "ssh_key_note": {"type": "string", "nullable": True,
                              "description": "why the lessee's key was not installed"},
             "kernel": {"type": "object", "nullable": True,
                        "description": "the kernel running on the SUT when it was acquired",
                        "properties": {"release": {"type": "string", "nullable": True},
                                       "cmdline": {"type": "string", "nullable": True}}},
+            "reason": {"type": "string", "nullable": True,
+                       "description": "while queued: why, in words (who holds each SUT of the "
+                                      "class and until when, which cannot serve and since when)"},
+            "eta": ETA,
         },
         "required": ["id", "user", "sutclass", "state", "priority"],
     },
@@ -148,8 +154,34 @@ SCHEMAS = {
             "publish": {"type": "string", "nullable": True, "enum": [*words(Publish), None]},
             "session_id": {"type": "string", "nullable": True},
             "queued_at": TIME, "assigned_at": TIME, "finished_at": TIME,
+            "plan": {"type": "integer"},
+            "steps": {"type": "array", "description": "the recorded steps of the last attempt",
+                      "items": {"type": "object", "properties": {
+                          "step": {"type": "string"}, "started_at": TIME,
+                          "seconds": {"type": "number", "nullable": True,
+                                      "description": "how long it took; null while it goes on"}}}},
         },
         "required": ["id", "swprofile", "session", "state", "attempts"],
+    },
+    "JobLog": {
+        "type": "object",
+        "properties": {
+            "collected": {"type": "boolean",
+                          "description": "whether the job's files were collected into the storage"},
+            "driver_log": {"type": "array", "nullable": True, "items": {"type": "string"},
+                           "description": "the last lines of the job driver's log"},
+            "failed_runs": {"type": "array", "items": {"type": "object", "properties": {
+                "benchmark": {"type": "string", "nullable": True},
+                "phase": {"type": "string", "nullable": True},
+                "index": {"type": "integer", "nullable": True},
+                "code": {"type": "integer", "nullable": True},
+                "exit": {"type": "string", "nullable": True,
+                         "description": "the container's exit status as the driver recorded it"},
+                "message": {"type": "string", "nullable": True},
+                "output": {"type": "array", "nullable": True, "items": {"type": "string"},
+                           "description": "the last lines of the run's output"}}}},
+        },
+        "required": ["collected", "failed_runs"],
     },
     "Plan": {
         "type": "object",
@@ -165,6 +197,14 @@ SCHEMAS = {
                            "description": "publishing to the resultstore: skipped (not asked), "
                                           "pending (some jobs' results not yet published), done"},
             "cancel_requested": {"type": "boolean"},
+            "last_error": {"type": "object", "nullable": True,
+                           "description": "one plan: the last error of its jobs, and which job",
+                           "properties": {"job": {"type": "integer"}, "error": {"type": "string"}}},
+            "queue": {"type": "object", "description": "while some jobs are queued: the first "
+                      "of them in the class's queue, its place, why it waits, when it should start",
+                      "properties": {"job": {"type": "integer"}, "position": {"type": "integer"},
+                                     "reason": {"type": "string"}, "eta": ETA},
+                      "required": ["job", "position", "reason", "eta"]},
             "progress": {"type": "object", "properties": {
                 k: {"type": "integer"} for k in ("completed", "total", "failed", "cancelled",
                                                   "queued", "running", "results", "errors")},
@@ -306,6 +346,17 @@ PATHS = {
             "properties": {"duration": DURATION}, "required": ["duration"]}}}},
         "responses": {"200": _ok({"lease": _ref("Lease")}, ["lease"]),
                       **_errors(400, 404, 409, 413, *AUTH_ERRORS)}}},
+    "/jobs/{id}": {"get": {
+        "summary": "One job of a plan, with the time of each recorded step (query)",
+        "parameters": [ID],
+        "responses": {"200": _ok({"job": _ref("Job")}, ["job"]), **_errors(404, *AUTH_ERRORS)}}},
+    "/jobs/{id}/log": {"get": {
+        "summary": "What the job left in the server's storage: its driver's log, and each failed "
+                   "run's exit status and last lines of output (query)",
+        "parameters": [ID, {"name": "lines", "in": "query", "description": "lines of output per run",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 500}}],
+        "responses": {"200": _ok({"job": _ref("Job"), "log": _ref("JobLog")}, ["job", "log"]),
+                      **_errors(400, 404, *AUTH_ERRORS)}}},
     "/leases/{id}/release": {"post": {
         "summary": "Release an acquired lease or cancel a queued one (owner or admin)",
         "parameters": [ID],
@@ -315,15 +366,17 @@ PATHS = {
 
 
 def document() -> dict:
+    from fastpath.api import openapi_lab  # its paths use this module's helpers
+
     return {
         "openapi": "3.0.3",
         "info": {"title": "Fastpath scheduler API", "version": __version__},
         "components": {
-            "schemas": copy.deepcopy(SCHEMAS),
+            "schemas": copy.deepcopy({**SCHEMAS, **openapi_lab.SCHEMAS}),
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
         "security": [{"bearer": []}],
-        "paths": copy.deepcopy(PATHS),
+        "paths": copy.deepcopy({**PATHS, **openapi_lab.PATHS}),
     }
 
 

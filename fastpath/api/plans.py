@@ -16,6 +16,7 @@ import falcon
 
 from fastpath.api.listing import owner_filter, state_filter
 from fastpath.api.middleware import ensure_owner, needs
+from fastpath.api.queue import QueueCache, Queues
 from fastpath.api.request import MAX_JSON, body, idempotency_key, integer
 from fastpath.api.views import plan_view
 from fastpath.core.states import ACTIVE_PLAN, PlanState, parse_states
@@ -30,14 +31,18 @@ SOURCE = "plan"
 
 
 class Plans:
-    def __init__(self, clock, storage: Storage, max_upload: int) -> None:
+    def __init__(self, clock, storage: Storage, max_upload: int, queues: QueueCache) -> None:
         self.clock, self.storage, self.max_upload = clock, storage, max_upload
+        self.queues = queues
+
+    def _view(self, plan, **kw) -> dict:
+        return plan_view(plan, Queues(self.queues, self.clock()), **kw)
 
     @needs("exec")
     def on_post(self, req, resp) -> None:
         key = idempotency_key(req)
         if (done := plans.find_request(req.context.user, key)) is not None:
-            resp.media = {"status": "success", "plan": plan_view(plans.get_plan(done.id))}
+            resp.media = {"status": "success", "plan": self._view(plans.get_plan(done.id))}
             return  # a retry of a request that was done; the body is not read
         if req.content_length and req.content_length > self.max_upload:
             raise TooLarge(f"upload of {req.content_length} bytes is larger than the limit of "
@@ -60,7 +65,7 @@ class Plans:
         created = plans.create_plan(req.context.user, cls, plan, jobs, priority, publish,
                                       self.clock(), key)
         resp.status = falcon.HTTP_201
-        resp.media = {"status": "success", "plan": plan_view(plans.get_plan(created.id))}
+        resp.media = {"status": "success", "plan": self._view(plans.get_plan(created.id))}
 
     def _multipart(self, req) -> tuple[dict, dict, dict[str, str]]:
         doc, options, uploads = None, {}, {}
@@ -109,13 +114,14 @@ class Plans:
         states = state_filter(req, PlanState, ACTIVE_PLAN, parse_states)
         found = plans.list_plans(states, owner_filter(req))
         counts = plans.job_counts([p.id for p in found])
+        queues = Queues(self.queues, self.clock())
         resp.media = {"status": "success",
-                      "plans": [plan_view(p, counts.get(p.id)) for p in found]}
+                      "plans": [plan_view(p, queues, counts.get(p.id)) for p in found]}
 
     @needs("query")
     def on_get_item(self, req, resp, id: int) -> None:
         plan = plans.get_plan(id)
-        resp.media = {"status": "success", "plan": plan_view(plan, jobs=plans.plan_jobs(id))}
+        resp.media = {"status": "success", "plan": self._view(plan, jobs=plans.plan_jobs(id))}
 
     @needs("exec")
     def on_patch_item(self, req, resp, id: int) -> None:
@@ -124,14 +130,14 @@ class Plans:
         plan = plans.get_plan(id)
         ensure_owner(req, plan.user_id, f"plan {id}")
         plan = plans.set_plan_priority(plan, priority, req.context.user.name, self.clock())
-        resp.media = {"status": "success", "plan": plan_view(plan)}
+        resp.media = {"status": "success", "plan": self._view(plan)}
 
     @needs("exec")
     def on_post_cancel(self, req, resp, id: int) -> None:
         plan = plans.get_plan(id)
         ensure_owner(req, plan.user_id, f"plan {id}")
         plan = plans.cancel_plan(plan, req.context.user.name, self.clock())
-        resp.media = {"status": "success", "plan": plan_view(plan, jobs=plans.plan_jobs(id))}
+        resp.media = {"status": "success", "plan": self._view(plan, jobs=plans.plan_jobs(id))}
 
 
 def _json(raw: bytes):

@@ -6,8 +6,9 @@ from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
+from fastpath.api.queue import Queues
 from fastpath.core import sshkeys
-from fastpath.core.schedule import queue_order
+from fastpath.core.explain import UNKNOWN, Explanation
 from fastpath.core.states import ACTIVE_PLAN, HOLDING_JOB, JobState, LeaseState, Publish
 from fastpath.store.models import Job, Lease, Plan, Sut, SutClass, User
 from fastpath.store.queries import control, inventory, plans, suts
@@ -23,7 +24,7 @@ def iso(t: float | None) -> str | None:
 
 def user_view(user: User) -> dict:
     return {"id": user.id, "name": user.name, "capabilities": user.capabilities,
-            "created_at": iso(user.created_at)}
+            "created_at": iso(user.created_at), "disabled": user.disabled}
 
 
 def sut_view(sut: Sut, holder: tuple | None = None) -> dict:
@@ -32,6 +33,21 @@ def sut_view(sut: Sut, holder: tuple | None = None) -> dict:
     if holder is not None:
         kind, ref, _ = holder
         out["held_by"] = {"kind": kind, "id": ref}
+    return out
+
+
+def sut_detail_view(sut: Sut, holder: tuple | None, user_names: dict[int, str]) -> dict:
+    """A SUT as `sut-list` shows it: health, holder, running kernel, last error, drain."""
+    out = sut_view(sut, holder)
+    if holder is not None:
+        out["held_by"]["user"] = user_names.get(holder[2])
+    out.update({
+        "sutclass": sut.sutclass.name, "kernel": (sut.facts or {}).get("release"),
+        "last_error": sut.reason if sut.health != "healthy" else None,
+        "maintenance": {"declared": sut.declared_maintenance,
+                        "drained": sut.drained_at is not None, "drained_at": iso(sut.drained_at),
+                        "drained_by": sut.drained_by, "reason": sut.drain_reason},
+    })
     return out
 
 
@@ -61,16 +77,13 @@ def sutclass_view(cls: SutClass, usage: inventory.ClassUsage, *, detail: bool = 
     return out
 
 
-def position(kind: str, id: int, class_id: int) -> int | None:
-    """1-based place in the class's queue, in the order SUTs will be handed out."""
-    order = queue_order(control.demand(class_id), control.held_counts(class_id))
-    for i, d in enumerate(order, 1):
-        if d.kind == kind and d.id == id:
-            return i
-    return None
+def explanation_view(e: Explanation) -> dict:
+    """Why a queued record waits: its place in its class's queue, the reason, the estimate."""
+    return {"position": e.position, "reason": e.reason,
+            "eta": iso(e.eta) if e.eta is not None else UNKNOWN}
 
 
-def lease_view(lease: Lease) -> dict:
+def lease_view(lease: Lease, queues: Queues) -> dict:
     out = {
         "id": lease.id, "user": lease.user.name, "sutclass": lease.sutclass.name,
         "state": lease.state, "priority": lease.priority,
@@ -85,14 +98,14 @@ def lease_view(lease: Lease) -> dict:
     if lease.sut_id is not None:
         out["sut"] = access_view(suts.get_sut(lease.sut_id))
     if lease.state == LeaseState.QUEUED:
-        out["position"] = position("lease", lease.id, lease.sutclass_id)
-        resetting = [s for s in inventory.class_suts(lease.sutclass_id) if s.health == "reset"]
-        if resetting:
-            out["reason"] = "waiting for " + "; ".join(f"SUT {s.name}: {s.reason}" for s in resetting)
+        e = queues.lease(lease)
+        # None: the controller took it between the two reads
+        out.update(explanation_view(e) if e else {"position": None, "reason": None, "eta": UNKNOWN})
     return out
 
 
-def plan_view(plan: Plan, counts: Counter | None = None, *, jobs: list[Job] | None = None) -> dict:
+def plan_view(plan: Plan, queues: Queues, counts: Counter | None = None, *,
+              jobs: list[Job] | None = None) -> dict:
     if counts is None:
         counts = plans.job_counts([plan.id]).get(plan.id, Counter())
     # "done" only once nothing more can come: jobs still to run will have results to publish
@@ -118,14 +131,32 @@ def plan_view(plan: Plan, counts: Counter | None = None, *, jobs: list[Job] | No
         "queued_at": iso(plan.queued_at), "started_at": iso(plan.started_at),
         "completed_at": iso(plan.completed_at),
     }
+    if plan.state in ("queued", "running") and counts.get("queued"):
+        first = queues.plan(plan)
+        if first is not None:
+            out["queue"] = {"job": first[0], **explanation_view(first[1])}
     if jobs is not None:
         names = [p["name"] for p in plan.document["swprofiles"]]
         out["jobs"] = [job_view(j, names) for j in jobs]
+        last = max((j for j in jobs if j.last_error), default=None,
+                   key=lambda j: (j.finished_at or j.assigned_at or 0, j.id))
+        out["last_error"] = {"job": last.id, "error": last.last_error} if last else None
+    return out
+
+
+def steps_view(job: Job) -> list[dict]:
+    """Each recorded step of the job's last attempt and how long it took (None: still going)."""
+    steps = (job.progress or {}).get("steps") or []
+    out = []
+    for i, (step, began) in enumerate(steps):
+        end = steps[i + 1][1] if i + 1 < len(steps) else job.finished_at
+        out.append({"step": step, "started_at": iso(began),
+                    "seconds": round(end - began, 3) if end is not None else None})
     return out
 
 
 def job_view(job: Job, swprofiles: list[str]) -> dict:
-    return {
+    return {"plan": job.plan_id, "steps": steps_view(job),
         "id": job.id, "swprofile": swprofiles[job.swprofile], "session": job.session,
         "state": job.state, "priority": job.priority, "sut": job.sut.name if job.sut else None,
         "attempts": job.attempts, "step": job.step if job.state in HOLDING_JOB else None,

@@ -18,6 +18,8 @@ GROUPS = {
     "preference": ("fastpath.cli.preference:preference", "Save and read preferences (URL, token)."),
     "sut": ("fastpath.cli.sut:sut", "Inspect a SUT over SSH."),
     "result": ("fastpath.cli.result:result", "List, analyse and merge resultstores."),
+    "completion": ("fastpath.cli.completion:completion",
+                   "Print the shell completion script (bash, zsh, fish)."),
 }
 
 

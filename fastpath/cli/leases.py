@@ -14,10 +14,21 @@ from pathlib import Path
 import click
 
 from fastpath import errors
-from fastpath.cli.output import emit_json, fields, json_option, table, when
+from fastpath.cli.output import (
+    emit_json,
+    eta,
+    fields,
+    json_option,
+    json_text,
+    table,
+    waiting,
+    watch_loop,
+    watch_option,
+    when,
+)
 
-LIST_HEADERS = ["id", "user", "sutclass", "state", "priority", "sut", "queued", "acquired", "expires",
-                "left", "ended"]
+LIST_HEADERS = ["id", "user", "sutclass", "state", "priority", "sut", "position", "expected start",
+                "queued", "acquired", "expires", "left", "ended"]
 RECONNECT_FOR = 600.0  # a waiting client rides out a scheduler restart this long
 
 
@@ -65,10 +76,8 @@ def show(lease: dict) -> str:
     sut = lease.get("sut")
     pairs = [("Lease", lease["id"]), ("User", lease["user"]), ("SUT class", lease["sutclass"]),
              ("State", lease["state"]), ("Priority", lease["priority"])]
-    if lease["state"] == "queued" and lease.get("position"):
-        pairs.append(("Queue position", lease["position"]))
-    if lease["state"] == "queued" and lease.get("reason"):
-        pairs.append(("Waiting", lease["reason"]))
+    if lease["state"] == "queued":
+        pairs += waiting(lease)
     if sut:
         pairs += [("SUT", sut["name"]), ("Host", sut["host"]), ("Port", sut["port"]),
                   ("User on SUT", sut["user"])]
@@ -135,6 +144,7 @@ def wait_for(client, lease: dict) -> dict:
         status = f"lease {lease['id']}: waiting for a SUT of class {lease['sutclass']}"
         if lease.get("position"):
             status += f", position {lease['position']} in the queue"
+            status += f" ({lease.get('reason')}; expected start {eta(lease.get('eta'))})"
         waiting.say(status + " ...")
         lease = client.retrying(lambda: client.get(path, wait=30),
                                 patience=RECONNECT_FOR, on_wait=waiting.unreachable)["lease"]
@@ -211,21 +221,37 @@ def register(group: click.Group, client_command) -> None:
     @click.option("--users", multiple=True, help="Comma-separated user names (repeatable).")
     @click.option("--all-users", is_flag=True, help="Leases of every user.")
     @click.option("--all-states", is_flag=True, help="Leases in every state.")
+    @watch_option
     @json_option
     @client_command
-    def lease_list(client, id, states, users, all_users, all_states, as_json) -> None:
-        """List your queued and acquired leases, or show lease ID."""
-        if id is not None:
-            doc = client.get(f"/leases/{id}")
-            return emit_json(doc) if as_json else click.echo(show(doc["lease"]))
-        doc = client.get("/leases", states=",".join(states) or None, users=",".join(users) or None,
-                         all_users=all_users, all_states=all_states)
-        if as_json:
-            return emit_json(doc)
-        rows = [[x["id"], x["user"], x["sutclass"], x["state"], x["priority"],
-                 (x["sut"] or {}).get("name"), when(x["queued_at"]), when(x["acquired_at"]),
-                 when(x.get("expires_at")), left(x), when(x["ended_at"])] for x in doc["leases"]]
-        click.echo(table(LIST_HEADERS, rows))
+    def lease_list(client, id, states, users, all_users, all_states, watch: bool, interval: float,
+                   as_json: bool) -> None:
+        """List your queued and acquired leases, or show lease ID.
+
+        \b
+        Examples:
+          fastpath sched lease-list --all-users
+          fastpath sched lease-list 3 --watch
+        """
+        def render() -> str:
+            if id is not None:
+                doc = client.get(f"/leases/{id}")
+                return json_text(doc) if as_json else show(doc["lease"])
+            doc = client.get("/leases", states=",".join(states) or None,
+                             users=",".join(users) or None, all_users=all_users,
+                             all_states=all_states)
+            if as_json:
+                return json_text(doc)
+            rows = [[x["id"], x["user"], x["sutclass"], x["state"], x["priority"],
+                     (x["sut"] or {}).get("name"), x.get("position"), eta(x.get("eta")),
+                     when(x["queued_at"]), when(x["acquired_at"]), when(x.get("expires_at")),
+                     left(x), when(x["ended_at"])]
+                    for x in doc["leases"]]
+            return table(LIST_HEADERS, rows)
+
+        if watch:
+            return watch_loop(render, interval)
+        click.echo(render())
 
     @group.command("lease-release")
     @click.argument("id", type=click.IntRange(min=1))

@@ -82,8 +82,67 @@ def when(iso: str | None) -> str | None:
     return iso.replace("T", " ").removesuffix("Z") if iso else None
 
 
+def eta(value: str | None) -> str | None:
+    """An estimated start as the API gives it: a time, or "unknown"."""
+    return value if value in (None, "unknown") else when(value)
+
+
+def waiting(record: dict | None, *, always: bool = False) -> list[tuple[str, object]]:
+    """The `name: value` lines that say why a queued lease or job waits (`always`: also as `-`
+    when nothing waits, so that a record shows the same lines whatever its state)."""
+    record = record or {}
+    if record.get("position") is None and not always:
+        return []
+    return [("Queue position", record.get("position")), ("Waiting for", record.get("reason")),
+            ("Expected start", eta(record.get("eta")))]
+
+
+def watch_loop(render: Callable[[], str], interval: float,
+               sleep: Callable[[float], None] | None = None) -> None:
+    """Show `render()` again every `interval` seconds, whenever it changed, until Ctrl-C.
+
+    On a terminal the screen is redrawn; elsewhere (a pipe, a log) each change is
+    printed after a blank line, so the output is a history.
+    """
+    import time
+
+    sleep = sleep or time.sleep
+    shown = None
+    try:
+        while True:
+            text = render()
+            if text != shown:
+                if sys.stdout.isatty():
+                    click.clear()
+                elif shown is not None:
+                    click.echo("")
+                click.echo(text)
+                shown = text
+            sleep(interval)
+    except KeyboardInterrupt:
+        raise SystemExit(0) from None
+
+
+watch_options = [
+    click.option("--watch", is_flag=True, help="Show the listing again whenever it changes, "
+                 "until Ctrl-C."),
+    click.option("--interval", type=click.FloatRange(0.2, 3600), default=2.0, show_default=True,
+                 help="Seconds between two looks, with --watch."),
+]
+
+
+def watch_option(fn: Callable) -> Callable:
+    for option in reversed(watch_options):
+        fn = option(fn)
+    return fn
+
+
+def json_text(doc) -> str:
+    return json.dumps(doc, indent=2, sort_keys=True)
+
+
 def emit_json(doc) -> None:
-    click.echo(json.dumps(doc, indent=2, sort_keys=True))
+    click.echo(json_text(doc))
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")

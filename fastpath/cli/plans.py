@@ -12,12 +12,24 @@ from pathlib import Path
 
 import click
 
-from fastpath.cli.output import emit_json, fields, json_option, table, when
+from fastpath.cli.output import (
+    ExitStatus,
+    emit_json,
+    eta,
+    fields,
+    json_option,
+    json_text,
+    table,
+    waiting,
+    watch_loop,
+    watch_option,
+    when,
+)
 
 CHUNK = 1024 * 1024
 PROGRESS_FROM = 4 * CHUNK  # show upload progress for uploads at least this big
 LIST_HEADERS = ["id", "user", "sutclass", "priority", "progress", "status", "failed", "errors",
-                "queued", "started", "completed"]
+                "position", "expected start", "queued", "started", "completed"]
 JOB_HEADERS = ["job", "swprofile", "session", "state", "sut", "attempts", "step", "results",
                "errors", "last error"]
 
@@ -89,6 +101,8 @@ def show(plan: dict) -> str:
                           f"{p['cancelled']} cancelled"),
              ("Results", f"{p['results']} results, {p['errors']} errors"),
              ("Publish", plan["publishing"]),
+             ("Last error", _last_error(plan.get("last_error"))),
+             *waiting(plan.get("queue"), always=True),
              ("Queued", when(plan["queued_at"])), ("Started", when(plan["started_at"])),
              ("Completed", when(plan["completed_at"]))]
     text = fields(pairs)
@@ -98,6 +112,62 @@ def show(plan: dict) -> str:
                 for j in plan["jobs"]]
         text += "\n\n" + table(JOB_HEADERS, rows)
     return text
+
+
+FINAL = ("completed", "failed", "cancelled")
+POLL = 1.0  # seconds between two looks at a plan being waited for
+RECONNECT_FOR = 600.0  # a waiting client rides out a scheduler restart this long
+
+
+def status_line(plan: dict) -> str:
+    """One line of progress: state, jobs done, running and failed, and why it waits if it does."""
+    p = plan["progress"]
+    line = (f"plan {plan['id']}: {plan['state']}, {p['completed']}/{p['total']} jobs completed, "
+            f"{p['running']} running, {p['failed']} failed, {p['errors']} errors")
+    q = plan.get("queue")
+    if q and plan["state"] == "queued":
+        line += f"; position {q['position']} in the queue ({q['reason']}; expected start {eta(q['eta'])})"
+    return line
+
+
+def wait_for_plan(client, plan: dict, sleep=None) -> dict:
+    """Poll until the plan is final, saying on stderr what changed; the final plan."""
+    import time
+
+    sleep = sleep or time.sleep
+    said = None
+    path = f"/plans/{plan['id']}"
+
+    def unreachable(exc) -> None:
+        click.echo(f"{exc.message}; retrying (the plan goes on)", err=True)
+
+    while True:
+        plan = client.retrying(lambda: client.get(path), patience=RECONNECT_FOR,
+                               on_wait=unreachable)["plan"]
+        line = status_line(plan)
+        if line != said:
+            click.echo(line, err=True)
+            said = line
+        if plan["state"] in FINAL:
+            return plan
+        sleep(POLL)
+
+
+def waited(client, plan: dict, as_json: bool) -> None:
+    """`plan-exec --wait`: follow the plan to its end; exit non-zero unless it completed."""
+    try:
+        plan = wait_for_plan(client, plan)
+    except KeyboardInterrupt:
+        click.echo(f"\nStopped waiting; plan {plan['id']} goes on. Follow it with: "
+                   f"fastpath sched plan-list {plan['id']}", err=True)
+        raise SystemExit(130) from None
+    emit_json({"status": "success", "plan": plan}) if as_json else click.echo(show(plan))
+    if plan["state"] != "completed":
+        raise SystemExit(int(ExitStatus.ERROR))
+
+
+def _last_error(last: dict | None) -> str | None:
+    return f"job {last['job']}: {last['error']}" if last else None
 
 
 def _short(text: str | None, width: int = 60) -> str | None:
@@ -114,10 +184,19 @@ def register(group: click.Group, client_command) -> None:
     @click.option("--priority", type=click.IntRange(0, 10), default=5, show_default=True,
                   help="Higher is served sooner.")
     @click.option("--no-publish", is_flag=True, help="Do not publish the results to the resultstore.")
+    @click.option("--wait", is_flag=True, help="Show progress until the plan is final; exit 0 if "
+                  "it completed, 1 if it failed or was cancelled.")
     @json_option
     @client_command
-    def plan_exec(client, plan_file: Path, priority: int, no_publish: bool, as_json: bool) -> None:
-        """Submit PLAN.yaml, uploading the local files it refers to."""
+    def plan_exec(client, plan_file: Path, priority: int, no_publish: bool, wait: bool,
+                  as_json: bool) -> None:
+        """Submit PLAN.yaml, uploading the local files it refers to.
+
+        \b
+        Examples:
+          fastpath sched plan-exec demo-plan.yaml
+          fastpath sched plan-exec demo-plan.yaml --priority 8 --wait
+        """
         from fastpath.plan.schema import load_plan_file
 
         document, files = load_plan_file(plan_file)
@@ -131,12 +210,14 @@ def register(group: click.Group, client_command) -> None:
             lambda: client.stream("POST", "/plans", upload.chunks(), upload.length,
                                   upload.content_type, key),
             patience=60, on_wait=lambda exc: click.echo(f"{exc.message}; retrying", err=True))
-        if as_json:
-            return emit_json(doc)
         plan = doc["plan"]
-        click.echo(f"Plan {plan['id']} queued on SUT class {plan['sutclass']}: "
-                   f"{plan['progress']['total']} jobs, priority {plan['priority']}"
-                   + ("" if plan["publish"] else ", results not published"))
+        if not as_json:
+            click.echo(f"Plan {plan['id']} queued on SUT class {plan['sutclass']}: "
+                       f"{plan['progress']['total']} jobs, priority {plan['priority']}"
+                       + ("" if plan["publish"] else ", results not published"))
+        if not wait:
+            return emit_json(doc) if as_json else None
+        waited(client, plan, as_json)
 
     @group.command("plan-list")
     @click.argument("id", type=click.IntRange(min=1), required=False)
@@ -144,21 +225,37 @@ def register(group: click.Group, client_command) -> None:
     @click.option("--users", multiple=True, help="Comma-separated user names (repeatable).")
     @click.option("--all-users", is_flag=True, help="Plans of every user.")
     @click.option("--all-states", is_flag=True, help="Plans in every state.")
+    @watch_option
     @json_option
     @client_command
-    def plan_list(client, id, states, users, all_users, all_states, as_json) -> None:
-        """List your queued and running plans, or show plan ID with its jobs."""
-        if id is not None:
-            doc = client.get(f"/plans/{id}")
-            return emit_json(doc) if as_json else click.echo(show(doc["plan"]))
-        doc = client.get("/plans", states=",".join(states) or None, users=",".join(users) or None,
-                         all_users=all_users, all_states=all_states)
-        if as_json:
-            return emit_json(doc)
-        rows = [[p["id"], p["user"], p["sutclass"], p["priority"], progress(p), p["state"],
-                 p["progress"]["failed"], p["progress"]["errors"], when(p["queued_at"]),
-                 when(p["started_at"]), when(p["completed_at"])] for p in doc["plans"]]
-        click.echo(table(LIST_HEADERS, rows))
+    def plan_list(client, id, states, users, all_users, all_states, watch: bool, interval: float,
+                  as_json: bool) -> None:
+        """List your queued and running plans, or show plan ID with its jobs.
+
+        \b
+        Examples:
+          fastpath sched plan-list --all-users
+          fastpath sched plan-list 7 --watch
+        """
+        def render() -> str:
+            if id is not None:
+                doc = client.get(f"/plans/{id}")
+                return json_text(doc) if as_json else show(doc["plan"])
+            doc = client.get("/plans", states=",".join(states) or None,
+                             users=",".join(users) or None, all_users=all_users,
+                             all_states=all_states)
+            if as_json:
+                return json_text(doc)
+            rows = [[p["id"], p["user"], p["sutclass"], p["priority"], progress(p), p["state"],
+                     p["progress"]["failed"], p["progress"]["errors"],
+                     (p.get("queue") or {}).get("position"), eta((p.get("queue") or {}).get("eta")),
+                     when(p["queued_at"]), when(p["started_at"]), when(p["completed_at"])]
+                    for p in doc["plans"]]
+            return table(LIST_HEADERS, rows)
+
+        if watch:
+            return watch_loop(render, interval)
+        click.echo(render())
 
     @group.command("plan-update")
     @click.argument("id", type=click.IntRange(min=1))

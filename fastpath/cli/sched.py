@@ -82,6 +82,17 @@ api_options = [
     _opt("--max-upload", envvar="FASTPATH_MAX_UPLOAD", default="8G", type=Size(),
          help="Largest plan upload accepted (bigger ones get 413)."),
 ]
+webhook_options = [
+    click.option("--webhook", "webhook", multiple=True, metavar="URL",
+                 help="POST a signed JSON event here when a plan ends, a lease is acquired, "
+                      "expiring or expired, or a SUT turns unhealthy or recovers (repeatable)."),
+    _opt("--webhooks", "webhooks_file", envvar="FASTPATH_WEBHOOKS", default=None,
+         type=click.Path(exists=True, dir_okay=False, path_type=Path),
+         help="YAML file listing webhook URLs (a list of URLs, or of {url: URL})."),
+    _opt("--webhook-secret-file", envvar="FASTPATH_WEBHOOK_SECRET_FILE", default=None,
+         type=click.Path(exists=True, dir_okay=False, path_type=Path),
+         help="File holding the webhooks' HMAC-SHA256 secret [else $FASTPATH_WEBHOOK_SECRET]."),
+]
 log_option = _opt("--log-level", envvar="FASTPATH_LOG_LEVEL", default="info",
                   type=click.Choice(["debug", "info", "warning", "error"]), help="Log verbosity.")
 
@@ -96,11 +107,12 @@ def _apply(options):
 
 
 def _settings(**kw):
-    from fastpath.sched.server import Settings
+    from fastpath.sched.server import Settings, webhook_urls
 
     names = ("database", "storage", "sutclasses", "resultstore", "host", "port", "workers",
-             "threads", "max_upload")
-    return Settings(**{k: v for k, v in kw.items() if k in names and v is not None})
+             "threads", "max_upload", "webhook_secret_file")
+    hooks = webhook_urls(kw.get("webhook") or (), kw.get("webhooks_file"))
+    return Settings(webhooks=hooks, **{k: v for k, v in kw.items() if k in names and v is not None})
 
 
 def _logging(level: str) -> None:
@@ -111,7 +123,7 @@ def _logging(level: str) -> None:
 
 @sched.command()
 @_apply([*api_options, database_option, storage_option, sutclasses_option, resultstore_option,
-         log_option])
+         *webhook_options, log_option])
 @reports_errors
 def run(log_level: str, **kw) -> None:
     """Run the scheduler: the controller and the API, stopped together by SIGTERM or Ctrl-C."""
@@ -123,6 +135,7 @@ def run(log_level: str, **kw) -> None:
     _logging(log_level)
     tuning_from(os.environ.get("FASTPATH_TUNING"))  # a mistake stops us here, not in a child
     settings = _settings(**kw)
+    server.check_webhooks(settings)
     server.bootstrap(settings, sync=True)
     sys.exit(server.supervise(settings))
 
@@ -141,14 +154,17 @@ def api(log_level: str, **kw) -> None:
 
 
 @sched.command()
-@_apply([database_option, storage_option, sutclasses_option, resultstore_option, log_option])
+@_apply([database_option, storage_option, sutclasses_option, resultstore_option,
+         *webhook_options, log_option])
 @reports_errors
 def controller(log_level: str, **kw) -> None:
     """Run only the controller (for split deployments: one active, others stand by)."""
     from fastpath.sched import server
 
     _logging(log_level)
-    server.serve_controller(_settings(**kw))
+    settings = _settings(**kw)
+    server.check_webhooks(settings)
+    server.serve_controller(settings)
 
 
 @sched.command()
@@ -193,8 +209,10 @@ def migrate(log_level: str, database: str, check: bool) -> None:
 def client_command(fn):
     """Add --url and --token (defaulting to the sched.url and sched.token preferences)."""
 
-    @click.option("--url", help="Scheduler URL [default: the sched.url preference].")
-    @click.option("--token", help="Your token [default: the sched.token preference].")
+    @click.option("--url", envvar="FASTPATH_URL", show_envvar=True,
+                  help="Scheduler URL [default: $FASTPATH_URL, else the sched.url preference].")
+    @click.option("--token", envvar="FASTPATH_TOKEN", show_envvar=True,
+                  help="Your token [default: $FASTPATH_TOKEN, else the sched.token preference].")
     @functools.wraps(fn)
     @reports_errors
     def wrapper(url, token, **kw):
@@ -250,7 +268,9 @@ def sutclass_list(client, start: str | None, end: str | None, as_json: bool) -> 
     click.echo(table(headers, rows))
 
 
-from fastpath.cli import leases, plans  # noqa: E402  (their verbs join this group)
+from fastpath.cli import jobs, lab, leases, plans  # noqa: E402  (their verbs join this group)
 
 leases.register(sched, client_command)
 plans.register(sched, client_command)
+jobs.register(sched, client_command)
+lab.register(sched, client_command)

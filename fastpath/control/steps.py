@@ -278,7 +278,7 @@ class Steps:
         for i, r in enumerate(ctx.runs()):
             b = benchmarks[r.benchmark]
             specs.append(driver.RunSpec(i, b["image"], b["timeout"], benchmark_yaml(b)))
-        self.driver.prepare(remote, ctx.path, specs, runtime)
+        self.driver.prepare(remote, ctx.path, specs, runtime, pull=bool(ctx.params.get("registry")))
 
         def start() -> None:
             self.driver.start(remote, ctx.path)
@@ -327,7 +327,9 @@ class Steps:
         os.replace(tmp, work / "manifest.json")
         shutil.rmtree(final, ignore_errors=True)
         os.replace(work, final)  # the whole job's results appear at once
-        return Next(JobStep.CLEANUP, progress=dict(results=len(results), errors=len(errors)))
+        last = manifest.last_error(errors, ctx.plan.document["benchmarks"])
+        return Next(JobStep.CLEANUP, progress=dict(results=len(results), errors=len(errors),
+                                                   benchmark_error=last))
 
     def cleanup(self, ctx: Ctx) -> Done:
         p = ctx.progress

@@ -28,6 +28,8 @@ class Tuning:
     retry_cap: float = 60.0
     publish_base: float = 5.0  # a publish that failed is tried again after this, doubling
     publish_cap: float = 300.0
+    webhook_backoff_base: float = 2.0  # first retry of a failed webhook delivery
+    webhook_backoff_cap: float = 300.0
 
 
 def tuning_from(text: str | None) -> Tuning:

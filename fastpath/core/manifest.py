@@ -104,3 +104,12 @@ def records(runs: list, benchmarks: list[dict], collected: Path, when: str) -> t
         elif run.phase == "repeat":
             results += [{"benchmark": run.benchmark, "repeat": run.index, **row} for row in got.rows]
     return results, errors
+
+
+def last_error(errors: list[dict], benchmarks: list[dict]) -> str | None:
+    """The last error record in words: which benchmark run, and what happened."""
+    if not errors:
+        return None
+    e = errors[-1]
+    b = benchmarks[e["benchmark"]]
+    return f"{b['suite']}/{b['name']} {e['phase']} {e['index']}: {e['message']}"

@@ -91,11 +91,33 @@ def _pick(suts: list[FreeSut], d: Demand) -> FreeSut | None:
 
 
 def queue_order(demand: Iterable[Demand], held: Mapping[int, int]) -> list[Demand]:
-    """The whole queue in the order `schedule` would serve it, were SUTs free."""
-    demand = list(demand)
-    many = [FreeSut(-i) for i in range(1, 1 + len(demand))]
-    return [a.demand for a in schedule(many, [_no_avoid(d) for d in demand], held)]
+    """The whole queue in the order `schedule` would serve it, were SUTs free.
 
+    The same heap as `schedule` without SUTs to pick from, so that ranking a
+    10,000-job queue costs n log n, not n squared.
+    """
+    held = defaultdict(int, held)
+    queues: dict[tuple[int, int], list[Demand]] = defaultdict(list)
+    for d in demand:
+        queues[(d.priority, d.user)].append(d)
+    for q in queues.values():
+        q.sort(key=_age, reverse=True)
 
-def _no_avoid(d: Demand) -> Demand:
-    return d if not d.avoid else Demand(d.kind, d.id, d.user, d.priority, d.queued_at)
+    def key(q: list[Demand]) -> tuple:
+        head = q[-1]
+        return (-head.priority, held[head.user], *_age(head))
+
+    heap = [(key(q), q) for q in queues.values()]
+    heapq.heapify(heap)
+    out: list[Demand] = []
+    while heap:
+        k, q = heapq.heappop(heap)
+        if k != key(q):
+            heapq.heappush(heap, (key(q), q))
+            continue
+        d = q.pop()
+        held[d.user] += 1
+        out.append(d)
+        if q:
+            heapq.heappush(heap, (key(q), q))
+    return out

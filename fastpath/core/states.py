@@ -104,6 +104,9 @@ TRANSITIONS: dict[type[StrEnum], dict[StrEnum, set[StrEnum]]] = {
     },
 }
 
+# logged as an acquired lease's `new` when its deadline nears: an event word, not a state
+EXPIRING = "expiring"
+
 ACTIVE_LEASE = (LeaseState.QUEUED, LeaseState.ACQUIRED)
 ACTIVE_PLAN = (PlanState.QUEUED, PlanState.RUNNING)
 ACTIVE_JOB = (JobState.QUEUED, JobState.ASSIGNED, JobState.RUNNING)

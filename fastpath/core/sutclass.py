@@ -39,6 +39,9 @@ DEFAULTS: dict[str, Any] = {
     "authorized_keys": None,  # the lessee's key goes here on the SUT; default ~/.ssh/authorized_keys
     "lessee_keys_on_own_host": False,  # lessee keys on a SUT that is the scheduler's own host
     "reset": None,  # after a lease: power_cycle | reboot | none (default: from boot and power_cycle)
+    # A registry of the lab's own (host[:port]) from which SUTs may pull benchmark images;
+    # without one, containers run with --pull=never: SUTs never contact a public registry.
+    "registry": None,
 }
 RESETS = ("power_cycle", "reboot", "none")
 AUTHORIZED_KEYS = re.compile(r"^[A-Za-z0-9._/~-]{1,255}$")
@@ -138,6 +141,9 @@ def _params(raw: dict, params: dict, source: str, path: str) -> dict:
         raise InputError(source, f"{path}.boot_timeout", "expected a duration between 1s and 24h")
     params["boot_timeout"] = timeout
     _lease_params(params, source, path)
+    registry = params["registry"]
+    if registry is not None and (not isinstance(registry, str) or not HOST.match(registry)):
+        raise InputError(source, f"{path}.registry", "expected a registry host[:port]")
     runtime = params["container_runtime"]
     if not isinstance(runtime, str) or not RUNTIME.match(runtime):
         raise InputError(source, f"{path}.container_runtime", "expected a command name like docker or podman")

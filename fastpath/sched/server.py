@@ -44,6 +44,8 @@ class Settings:
     workers: int = 2
     threads: int = 32
     max_upload: int = 8 * GiB
+    webhooks: tuple[str, ...] = ()
+    webhook_secret_file: Path | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -127,6 +129,10 @@ def child_argv(verb: str, settings: Settings) -> list[str]:
             argv += ["--sutclasses", str(settings.sutclasses)]
         if settings.resultstore:
             argv += ["--resultstore", settings.resultstore]
+        for url in settings.webhooks:  # the secret itself goes by file or environment, never argv
+            argv += ["--webhook", url]
+        if settings.webhook_secret_file:
+            argv += ["--webhook-secret-file", str(settings.webhook_secret_file)]
     return argv
 
 
@@ -213,3 +219,37 @@ def register_workers(controller: Controller, settings: Settings) -> None:
     if settings.resultstore:
         controller.register(Publisher(storage, settings.resultstore, controller.fence,
                                       tuning=controller.tuning, clock=controller.clock))
+    if settings.webhooks:
+        from fastpath.control.webhooks import Webhooks, load_secret
+
+        secret = load_secret(settings.webhook_secret_file, dict(os.environ))
+        controller.register(Webhooks(controller, list(settings.webhooks), secret))
+
+
+def webhook_urls(urls, path: Path | None) -> tuple[str, ...]:
+    """The webhook endpoints of --webhook and of a `webhooks:` file, checked."""
+    import yaml
+
+    from fastpath.errors import Invalid
+
+    found = list(urls)
+    if path is not None:
+        doc = yaml.safe_load(Path(path).read_text()) or []
+        if isinstance(doc, dict):
+            doc = doc.get("webhooks") or []
+        if not isinstance(doc, list):
+            raise Invalid(f"{path}: expected a list of webhook URLs")
+        found += [x.get("url") if isinstance(x, dict) else x for x in doc]
+    for url in found:
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")) or len(url) > 512:
+            raise Invalid(f"webhook {str(url)[:80]!r}: expected an http:// or https:// URL "
+                          "of at most 512 characters")
+    return tuple(dict.fromkeys(found))
+
+
+def check_webhooks(settings: Settings) -> None:
+    """Refuse to start with webhooks but no secret to sign them with."""
+    if settings.webhooks:
+        from fastpath.control.webhooks import load_secret
+
+        load_secret(settings.webhook_secret_file, dict(os.environ))

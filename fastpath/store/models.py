@@ -8,6 +8,7 @@ leases, never stored on the SUT.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import peewee as pw
 
@@ -26,7 +27,7 @@ class JSONField(pw.TextField):
 
 class BaseModel(pw.Model):
     # peewee makes these at run time; the annotations (here and each `<fk>_id` below) tell mypy
-    id: int
+    id: Any  # an int on a row, a field on the class
 
     class Meta:
         database = db
@@ -42,6 +43,7 @@ class User(BaseModel):
     capabilities = pw.CharField(max_length=64)  # comma-separated, sorted
     token_hash = pw.CharField(max_length=64, unique=True)
     created_at = pw.DoubleField()
+    disabled = pw.BooleanField(null=True, default=False)  # its token opens nothing (m0006)
 
 
 class SutClass(BaseModel):
@@ -72,6 +74,10 @@ class Sut(BaseModel):
     next_check_at = pw.DoubleField(null=True)
     created_at = pw.DoubleField()
     retired_at = pw.DoubleField(null=True)
+    declared_maintenance = pw.BooleanField(null=True, default=False)  # `maintenance: true` in the file
+    drained_at = pw.DoubleField(null=True)  # an admin's drain (sut-update --maintenance), if any
+    drained_by = pw.CharField(max_length=64, null=True)
+    drain_reason = pw.TextField(null=True)
 
 
 class Lease(BaseModel):
@@ -80,7 +86,7 @@ class Lease(BaseModel):
     sutclass = pw.ForeignKeyField(SutClass)
     sutclass_id: int
     sut = pw.ForeignKeyField(Sut, null=True)
-    sut_id: int | None
+    sut_id: int  # null where the foreign key is
     state = pw.CharField(max_length=16, index=True)
     priority = pw.IntegerField(default=5)
     queued_at = pw.DoubleField()
@@ -146,7 +152,7 @@ class Job(BaseModel):
     state = pw.CharField(max_length=16, index=True)
     priority = pw.IntegerField(default=5)
     sut = pw.ForeignKeyField(Sut, null=True)
-    sut_id: int | None
+    sut_id: int  # null where the foreign key is
     attempts = pw.IntegerField(default=0)  # attempts started (infrastructure retries)
     boot_failures = pw.IntegerField(default=0)
     step = pw.CharField(max_length=32, null=True)  # the step recorded before it starts
@@ -208,4 +214,28 @@ class Change(BaseModel):
     counter = pw.BigIntegerField(default=0)
 
 
-ALL = [SchemaVersion, User, SutClass, Sut, Lease, LeaseKey, Plan, Job, Usage, Event, Leader, Change]
+class Delivery(BaseModel):
+    """The webhook outbox: one row per notified event and endpoint, until it is delivered."""
+
+    event = pw.BigIntegerField()  # the Event's id
+    endpoint = pw.CharField(max_length=512)
+    state = pw.CharField(max_length=16)  # "pending" or "delivered"
+    attempts = pw.IntegerField(default=0)
+    next_try_at = pw.DoubleField()
+    last_error = pw.TextField(null=True)
+    created_at = pw.DoubleField()
+    delivered_at = pw.DoubleField(null=True)
+
+    class Meta:
+        indexes = ((("state", "next_try_at"), False), (("event", "endpoint"), True))
+
+
+class Cursor(BaseModel):
+    """How far a reader of the event log has got (the webhook fan-out: the last event id)."""
+
+    name = pw.CharField(max_length=32, unique=True)
+    position = pw.BigIntegerField(default=0)
+
+
+ALL = [SchemaVersion, User, SutClass, Sut, Lease, LeaseKey, Plan, Job, Usage, Event, Leader, Change,
+       Delivery, Cursor]

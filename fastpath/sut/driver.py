@@ -42,7 +42,7 @@ for run in runs/*; do
   name="fastpath-$(basename "$PWD")-$(basename "$run")"
   date +%s > "$run/started"
   echo "$(date +%s) $$: starting $run"
-  timeout -k 10 "$(cat "$run/timeout")" RUNTIME run --rm --name "$name" \
+  timeout -k 10 "$(cat "$run/timeout")" RUNTIME run --rm PULL --name "$name" \
     -v "$PWD/$run/share:/fastpath-share" "$(cat "$run/image")" > "$run/output.log" 2>&1
   code=$?
   RUNTIME rm -f "$name" > /dev/null 2>&1
@@ -104,9 +104,15 @@ def _b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-def prepare(remote: Remote, path: str, runs: list[RunSpec], runtime: str) -> None:
-    """Create the job directory and its runs; runs that already exist are left alone."""
+def prepare(remote: Remote, path: str, runs: list[RunSpec], runtime: str, *,
+            pull: bool = False) -> None:
+    """Create the job directory and its runs; runs that already exist are left alone.
+
+    Images are never pulled (`--pull=never`: a SUT must not reach out to a public registry)
+    unless `pull`, for a class that names a registry of its own.
+    """
     driver = DRIVER.replace("RUNTIME", shlex.quote(runtime))
+    driver = driver.replace("PULL", "--pull=missing" if pull else "--pull=never")
     lines = ["set -e", f"mkdir -p {path}/runs", f"cd {path}",
              f"echo {_b64(driver)} | base64 -d > driver.sh.tmp && mv driver.sh.tmp driver.sh"]
     for run in runs:

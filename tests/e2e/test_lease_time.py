@@ -35,7 +35,7 @@ def test_duration_default_and_maximum(lab):
     assert "Duration:" in shown and "30m" in shown
     assert "Expires:" in shown and "Time left:" in shown
     listing = lab.cli("sched", "lease-list").stdout.splitlines()
-    assert listing[0].split()[8:10] == ["EXPIRES", "LEFT"]
+    assert listing[0].split()[11:13] == ["EXPIRES", "LEFT"]
     row = next(line for line in listing[1:] if line.split()[0] == str(lease["id"]))
     assert re.search(r"  (29m\d+s|30m)  ", row), row  # the time left
 

@@ -91,7 +91,7 @@ def test_submit_track_and_publish_as_the_guide_shows(scheduler_database, schedul
     assert table[0].split()[:6] == ["ID", "USER", "SUTCLASS", "PRIORITY", "PROGRESS", "STATUS"]
     assert table[1].split()[1:6] == ["alice", "demo", "5", "2/2", "completed"]
     detail = s.cli("sched", "plan-list", "1", token=alice).stdout
-    assert "Progress:  2/2 jobs completed" in detail and "baseline" in detail
+    assert "Progress:       2/2 jobs completed" in detail and "baseline" in detail
     assert json.loads(s.cli("sched", "plan-list", "--json", token=alice).stdout)["plans"] == []
 
     # what was measured is in the resultstore: plans 1 and 2, not 3 (--no-publish)

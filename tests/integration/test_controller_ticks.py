@@ -6,6 +6,7 @@ import pytest
 
 from fastpath.control.controller import Controller
 from fastpath.control.tuning import Tuning
+from fastpath.core import explain
 from fastpath.errors import LostLeadership
 from fastpath.store.models import Event, Lease, Sut
 from fastpath.store.queries import control
@@ -230,7 +231,8 @@ def test_a_released_sut_is_reset_before_anyone_gets_it(world, clock, tmp_path):
     sut = Sut.get(Sut.name == "demo-01")
     assert sut.health == "reset" and sut.reason == f"reset (reboot) after lease {lease['id']}"
     waiting = api.post("/leases", {"sutclass": "demo"}, who="dave").json["lease"]
-    assert waiting["reason"] == f"waiting for SUT demo-01: reset (reboot) after lease {lease['id']}"
+    assert waiting["reason"].endswith(f"demo-01 being reset since {explain.clock(clock(), clock())} "
+                                      f"(reset (reboot) after lease {lease['id']})")
     tick(ctl)  # the reboot is triggered
     assert any("systemctl reboot" in c for n, c in ssh.commands if n == "demo-01")
     assert Lease.get_by_id(waiting["id"]).state == "queued"

@@ -123,6 +123,14 @@ def test_upgrade_keeps_every_record(old_database):
         assert jobs == [(1, "completed", 3)] * 4 + [(2, "queued", 0)] * 4
         assert sorted((x.state, x.priority) for x in Lease.select()) == [("acquired", 7), ("released", 5)]
         assert Event.select().count() >= 14  # every transition of the old release, kept
+        # m0006: no SUT drained or declared in maintenance, no user disabled, after an upgrade
+        assert {(s.declared_maintenance, s.drained_at, s.drained_by) for s in Sut.select()} == {
+            (False, None, None)}
+        assert {u.disabled for u in User.select()} == {False}
+        # m0007: the webhook outbox and its cursor, empty
+        from fastpath.store.models import Cursor, Delivery
+
+        assert Delivery.select().count() == 0 and Cursor.select().count() == 0
         # m0002: the indexes exist whichever code created the database
         for table, columns in LATE_INDEXES.items():
             assert columns in upgraded[table][1], (table, upgraded[table][1])

@@ -80,3 +80,10 @@ def test_fairness_counts_what_this_pass_hands_out():
 def test_queue_order_is_the_order_of_service():
     demand = [D("job", 1, 1, at=0), D("lease", 2, 2, at=5, priority=7), D("lease", 3, 3, at=1)]
     assert [d.id for d in queue_order(demand, {})] == [2, 1, 3]
+
+
+def test_queue_order_is_what_schedule_serves_given_enough_suts():
+    demand = [Demand("job" if i % 3 else "lease", i, i % 4, 5 + i % 2, float(i % 7)) for i in range(60)]
+    held = {0: 2, 1: 0, 3: 1}
+    served = [a.demand for a in schedule([FreeSut(-i) for i in range(1, 61)], demand, held)]
+    assert queue_order(demand, held) == served

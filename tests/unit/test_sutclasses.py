@@ -178,3 +178,15 @@ def test_empty_file_declares_nothing(tmp_path):
 ])
 def test_a_refused_reset_stands_until_the_classs_method_changes(refused, params, stands):
     assert refusal_stands(refused, params) is stands
+
+
+def test_a_registry_of_the_labs_own_is_a_host_and_port(key, tmp_path):
+    doc = guide(key)
+    [cls] = load(doc, tmp_path)
+    assert cls.params["registry"] is None  # images are never pulled
+    doc[0]["params"]["registry"] = "registry.lab:5000"
+    [cls] = load(doc, tmp_path)
+    assert cls.suts[0].params["registry"] == "registry.lab:5000"
+    doc[0]["params"]["registry"] = "https://x/y"
+    with pytest.raises(InputError, match=r"params\.registry: expected a registry host\[:port\]"):
+        load(doc, tmp_path)

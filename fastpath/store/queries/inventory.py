@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
 
 from fastpath.core.states import HOLDING_JOB, LeaseState, SutState
 from fastpath.core.sutclass import ClassSpec, SutSpec
@@ -66,7 +65,7 @@ def _sync_sut(cls: SutClass, spec: SutSpec, now: float, changed: dict) -> None:
     sut = Sut.get_or_none(Sut.name == spec.name)
     fields = dict(
         sutclass=cls.id, host=spec.host, port=spec.port, user=spec.user,
-        keyfile=spec.keyfile, params=spec.params,
+        keyfile=spec.keyfile, params=spec.params, declared_maintenance=spec.maintenance,
     )
     wanted = SutState.MAINTENANCE if spec.maintenance else SutState.UNKNOWN
     if sut is None:
@@ -81,12 +80,19 @@ def _sync_sut(cls: SutClass, spec: SutSpec, now: float, changed: dict) -> None:
         extra = {"host_key": None} if moved else {}
         Sut.update(**fields, **extra).where(Sut.id == sut.id).execute()
         changed["updated"].append(spec.name)
-    if spec.maintenance and sut.health != SutState.MAINTENANCE:
-        _set_health(sut, SutState.MAINTENANCE, now, "maintenance: true in the configuration")
-    elif not spec.maintenance and (
+    # maintenance: true forces maintenance; without it, an admin's stored drain still holds
+    drained = sut.drained_at is not None
+    if (spec.maintenance or drained) and sut.health != SutState.MAINTENANCE:
+        _set_health(sut, SutState.MAINTENANCE, now, "maintenance: true in the configuration"
+                    if spec.maintenance else drain_words(sut))
+    elif not spec.maintenance and not drained and (
         sut.health in (SutState.MAINTENANCE, SutState.RETIRED) or reconnect
     ):
         _set_health(sut, SutState.UNKNOWN, now, None, retired_at=None, failures=0, next_check_at=None)
+
+
+def drain_words(sut: Sut) -> str:
+    return f"drained by {sut.drained_by}" + (f": {sut.drain_reason}" if sut.drain_reason else "")
 
 
 def _set_health(sut: Sut, health: SutState, now: float, reason: str | None, **fields) -> None:
@@ -137,7 +143,7 @@ def holders(class_id: int | None = None) -> dict[int, tuple[str, int, int]]:
         jobs = jobs.where(Job.sutclass == class_id)
     out: dict[int, tuple[str, int, int]] = {}
     for kind, rows in (("lease", leases), ("job", jobs)):
-        out.update({cast(int, row.sut_id): (kind, row.id, row.user_id) for row in rows})  # not null
+        out.update({row.sut_id: (kind, row.id, row.user_id) for row in rows})
     return out
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import peewee as pw
+
 from fastpath.core.states import HOLDING_JOB, JobState, JobStep, Publish
-from fastpath.store.models import Job, Usage
+from fastpath.errors import NotFound
+from fastpath.store.models import Job, Plan, Sut, Usage
 from fastpath.store.queries.base import atomic, bump, log, transition
 from fastpath.store.queries.inventory import claim
 from fastpath.store.queries.plans import rollup_plan
@@ -19,6 +22,15 @@ def get_job(id: int) -> Job:
     return Job.get_by_id(id)
 
 
+def find_job(id: int) -> Job:
+    """A job with its plan and SUT, as users read it; NotFound if there is none."""
+    job = (Job.select(Job, Plan, Sut).join(Plan).switch(Job).join(Sut, pw.JOIN.LEFT_OUTER)
+           .where(Job.id == id).first())
+    if job is None:
+        raise NotFound(f"no job {id}")
+    return job
+
+
 def assign_job(job_id: int, sut_id: int, now: float) -> bool:
     """Hand a free, healthy SUT to a queued job; False if either has moved on."""
     with atomic():
@@ -28,6 +40,7 @@ def assign_job(job_id: int, sut_id: int, now: float) -> bool:
         job = Job.get_by_id(job_id)
         progress = {k: v for k, v in (job.progress or {}).items() if k == "avoid"}
         progress["nonce"] = uuid.uuid4().hex[:12]  # names its directory on the SUT (runs.job_path)
+        progress["steps"] = [["connect", now]]  # when each step of this attempt began
         if not transition(Job, job_id, JobState.QUEUED, JobState.ASSIGNED, actor=ACTOR, now=now,
                           detail=sut.name, sut=sut_id, assigned_at=now, attempts=job.attempts + 1,
                           step=JobStep.CONNECT, progress=progress, due_at=now, last_error=job.last_error):
@@ -47,15 +60,20 @@ def jobs_due(now: float) -> list[int]:
 
 def record_step(job: Job, step: str, now: float, *, progress: dict | None = None,
                 due_at: float | None = None, **fields) -> bool:
-    """Record the job's next step before it starts (compare-and-set on the current step)."""
-    n = Job.update(step=step, progress=job.progress if progress is None else progress,
+    """Record the job's next step before it starts (compare-and-set on the current step).
+
+    A change of step is also timed: `progress["steps"]` lists [step, began at] of the attempt.
+    """
+    progress = dict(job.progress or {}) if progress is None else progress
+    if step != job.step:
+        progress = {**progress, "steps": [*progress.get("steps", []), [step, now]]}
+    n = Job.update(step=step, progress=progress,
                    due_at=now if due_at is None else due_at, **fields).where(
         (Job.id == job.id) & (Job.step == job.step) & (Job.state.in_(HOLDING_JOB))
     ).execute()
     if n == 1:
         job.step = step
-        if progress is not None:
-            job.progress = progress
+        job.progress = progress
     return n == 1
 
 
@@ -103,7 +121,9 @@ def finish_job(job: Job, state: JobState, now: float, *, publish: bool, results:
         done = transition(
             Job, job.id, HOLDING_JOB, state, actor=ACTOR, now=now, detail=reason,
             finished_at=now, step=JobStep.DONE, due_at=now, results=results, errors=errors,
-            last_error=reason, publish=(Publish.PENDING if publish else Publish.SKIPPED)
+            # a completed job's last error is its last failed benchmark's (the runner records it)
+            last_error=reason if reason is not None else (job.progress or {}).get("benchmark_error"),
+            publish=(Publish.PENDING if publish else Publish.SKIPPED)
             if state == JobState.COMPLETED else None,
         )
         if done:

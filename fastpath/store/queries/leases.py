@@ -5,7 +5,7 @@ from __future__ import annotations
 import peewee as pw
 
 from fastpath.core import leasetime
-from fastpath.core.states import LeaseState
+from fastpath.core.states import EXPIRING, LeaseState
 from fastpath.core.sutclass import reset_method
 from fastpath.errors import Conflict, NotFound
 from fastpath.store.models import Lease, LeaseKey, Sut, SutClass, Usage, User
@@ -170,7 +170,7 @@ def warn_lease(lease_id: int, expires_at: float, now: float) -> bool:
             & Lease.warned_at.is_null() & (Lease.expires_at == expires_at)).execute()
         if n != 1:
             return False
-        log("controller", "lease", lease_id, LeaseState.ACQUIRED, "expiring", now,
+        log("controller", "lease", lease_id, LeaseState.ACQUIRED, EXPIRING, now,
             f"lease expiring at {expires_at:.3f}")
         bump()
     return True

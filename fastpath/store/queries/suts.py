@@ -7,9 +7,10 @@ from typing import Any
 from fastpath.core import backoff
 from fastpath.core.states import PROBED, SutState
 from fastpath.core.sutclass import refusal_stands
-from fastpath.store.models import Sut
-from fastpath.store.queries.base import bump, transition
-from fastpath.store.queries.inventory import holders
+from fastpath.errors import NotFound
+from fastpath.store.models import Sut, SutClass
+from fastpath.store.queries.base import atomic, bump, transition
+from fastpath.store.queries.inventory import drain_words, holders
 
 ACTOR = "controller"
 
@@ -128,3 +129,43 @@ def end_reset(sut_id: int, now: float, *, failed: str | None = None, seen: dict 
 
 def in_reset() -> list[Sut]:
     return list(Sut.select().where(Sut.health == SutState.RESET))
+def find_sut(name: str) -> Sut:
+    sut = Sut.get_or_none(Sut.name == name)
+    if sut is None:
+        raise NotFound(f"no SUT named {name!r}")
+    return sut
+
+
+def list_suts(sutclass: str | None = None) -> list[Sut]:
+    """SUTs (retired ones too: they are never deleted), of one class if named."""
+    query = Sut.select(Sut, SutClass).join(SutClass)
+    if sutclass is not None:
+        query = query.where(SutClass.name == sutclass)
+    return list(query.order_by(SutClass.name, Sut.name))
+
+
+def set_drain(sut: Sut, drained: bool, reason: str | None, actor: str, now: float) -> Sut:
+    """An admin drains a SUT (its job or lease finishes, nothing new starts) or lifts the drain.
+
+    Stored on the SUT, so that restarts and reloads keep it. Lifting it returns the SUT to
+    probing unless the configuration declares it in maintenance, or it is retired.
+    """
+    with atomic():
+        if drained:
+            Sut.update(drained_at=now, drained_by=actor, drain_reason=reason).where(
+                Sut.id == sut.id).execute()
+            current = Sut.get_by_id(sut.id)
+            if current.health in PROBED:
+                words = drain_words(current)
+                transition(Sut, sut.id, current.health, SutState.MAINTENANCE, field="health",
+                           actor=actor, now=now, detail=words, reason=words)
+        else:
+            Sut.update(drained_at=None, drained_by=None, drain_reason=None).where(
+                Sut.id == sut.id).execute()
+            current = Sut.get_by_id(sut.id)
+            if current.health == SutState.MAINTENANCE and not current.declared_maintenance:
+                transition(Sut, sut.id, SutState.MAINTENANCE, SutState.UNKNOWN, field="health",
+                           actor=actor, now=now, detail="drain lifted", reason=None, failures=0,
+                           next_check_at=None)
+        bump()
+    return Sut.get_by_id(sut.id)

@@ -7,7 +7,7 @@ import re
 import peewee as pw
 
 from fastpath.core import tokens
-from fastpath.errors import Conflict, Invalid
+from fastpath.errors import Conflict, Invalid, NotFound
 from fastpath.store.models import User
 from fastpath.store.queries.base import atomic, log
 
@@ -44,9 +44,40 @@ def ensure_admin(now: float) -> str | None:
 
 def authenticate(token: str) -> User | None:
     user = User.get_or_none(User.token_hash == tokens.hash_token(token))
-    if user is None or not tokens.token_matches(token, user.token_hash):
+    if user is None or not tokens.token_matches(token, user.token_hash) or user.disabled:
         return None
     return user
+
+
+def find_user(name: str) -> User:
+    user = User.get_or_none(User.name == name)
+    if user is None:
+        raise NotFound(f"no user named {name!r}")
+    return user
+
+
+def update_user(user: User, now: float, *, actor: str, capabilities: str | None = None,
+                disabled: bool | None = None) -> User:
+    """New capabilities, or disable / enable the account; each change is logged."""
+    with atomic():
+        if capabilities is not None:
+            caps = tokens.parse_capabilities(capabilities)
+            User.update(capabilities=caps).where(User.id == user.id).execute()
+            log(actor, "user", user.id, None, None, now, f"capabilities {user.capabilities} -> {caps}")
+        if disabled is not None and disabled != user.disabled:
+            User.update(disabled=disabled).where(User.id == user.id).execute()
+            log(actor, "user", user.id, "disabled" if user.disabled else "enabled",
+                "disabled" if disabled else "enabled", now)
+    return User.get_by_id(user.id)
+
+
+def rotate_token(user: User, now: float, *, actor: str) -> str:
+    """A new token for the user; the old one stops working at once."""
+    token = tokens.new_token()
+    with atomic():
+        User.update(token_hash=tokens.hash_token(token)).where(User.id == user.id).execute()
+        log(actor, "user", user.id, None, None, now, "token rotated")
+    return token
 
 
 def list_users() -> list[User]:
