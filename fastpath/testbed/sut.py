@@ -249,8 +249,21 @@ exec {' '.join(sshd)}
                     todo.append(child)
         return sorted(out)
 
+    def _cancel_boot(self) -> None:
+        """Cancel a boot still pending from a power cycle, so that nothing starts after a stop."""
+        text = self._read("boot.pid")
+        if text.isdigit() and int(text) != os.getpid():
+            try:
+                cmd = Path(f"/proc/{text}/cmdline").read_bytes()
+                if b"fastpath.testbed" in cmd and str(self.dir.parent).encode() in cmd:
+                    os.kill(int(text), signal.SIGKILL)
+            except OSError:
+                pass
+        self._file("boot.pid").unlink(missing_ok=True)
+
     def stop(self) -> None:
-        """Switch the SUT off: its sshd and every process of its current boot."""
+        """Switch the SUT off: its sshd and every process of its current boot (and a pending boot)."""
+        self._cancel_boot()
         for pid in self._boot_processes():
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -284,12 +297,13 @@ exec {' '.join(sshd)}
             return  # a kernel that never comes back
         self._boot_values(kernel=kernel, cmdline=cmdline, release=release)
         delay = self.boot_delay if delay is None else delay
-        subprocess.Popen(
+        booting = subprocess.Popen(
             [sys.executable, "-m", "fastpath.testbed", "boot", "--root", str(self.dir.parent),
              "--name", self.name, "--delay", str(delay)],
             start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=open(self._file("boot.log"), "a"),  # noqa: SIM115 (the child owns it)
         )
+        self._write("boot.pid", str(booting.pid))
 
     def remove(self) -> None:
         self.stop()
