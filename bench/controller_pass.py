@@ -33,9 +33,10 @@ from pathlib import Path
 import yaml
 from harness import SUT_NET, machine, median, table
 
-from fastpath.control.controller import Controller, Tuning
+from fastpath.control.controller import Controller
+from fastpath.control.tuning import Tuning
 from fastpath.sched import sutclasses
-from fastpath.sched.server import Settings, extensions
+from fastpath.sched.server import Settings, register_workers
 from fastpath.store.db import bind, db
 from fastpath.store.models import Event, Job, Lease, Plan, Usage
 from fastpath.store.queries import control as q_control
@@ -91,8 +92,8 @@ def setup(work: Path) -> tuple[Controller, list]:
         q_leases.request_lease(users[i % USERS], "demo", 5, now + i * 1e-3)
     settings = Settings(database=f"sqlite:///{work}/scheduler.db", storage=work / "storage",
                         sutclasses=work / "sutclasses.yaml")
-    controller = Controller(name="bench", tuning=Tuning(), executor=Recorder(),
-                            extensions=extensions(settings).items())
+    controller = Controller(name="bench", tuning=Tuning(), executor=Recorder())
+    register_workers(controller, settings)
     if not controller.lead():
         raise SystemExit("the bench's controller could not take the lead")
     return controller, users

@@ -118,7 +118,7 @@ def part_s(tmp: Path, jobs: int) -> None:
     remote_mod.Remote.sftp = counted(original_sftp, "sftp")
 
     def timed_runner(ctl):
-        runner = JobRunner(ctl, Storage(tmp / "s-storage"), publish_to=None)
+        runner = JobRunner.of(ctl, Storage(tmp / "s-storage"), publish_to=None)
 
         def timed(name, step):
             def call(ctx):
@@ -131,7 +131,7 @@ def part_s(tmp: Path, jobs: int) -> None:
                     current.step = None
             return call
 
-        runner.steps = {k: timed(k, f) for k, f in runner.steps.items()}
+        runner.steps.table = {k: timed(k, f) for k, f in runner.steps.table.items()}
         return runner
 
     stop = threading.Event()
@@ -150,7 +150,8 @@ def part_s(tmp: Path, jobs: int) -> None:
         created = q_plans.create_plan(user, cls, plan, [(j.swprofile, j.session) for j in split(plan)],
                                       5, False, now)
         db.close()
-        ctl = Controller(name="bench-s", extensions={"job": timed_runner}.items())
+        ctl = Controller(name="bench-s")
+        ctl.register(timed_runner(ctl))
         loop = threading.Thread(target=ctl.run, args=(stop,), daemon=True)
         t0 = time.time()
         loop.start()
@@ -252,9 +253,10 @@ def part_b(tmp: Path, jobs: int, tuning: str | None, box: float | None) -> None:
 
 
 def part_c(tmp: Path, sizes: list[int], passes: int) -> None:
-    from fastpath.control.controller import Controller, Tuning
+    from fastpath.control.controller import Controller
     from fastpath.control.publisher import Publisher
     from fastpath.control.runner import JobRunner
+    from fastpath.control.tuning import Tuning
     from fastpath.core.sutclass import parse
     from fastpath.store.db import bind, db
     from fastpath.store.files import Storage
@@ -296,16 +298,16 @@ def part_c(tmp: Path, sizes: list[int], passes: int) -> None:
     Job.insert_many(rows).execute()
 
     storage = Storage(tmp / "storage")
-    ctl = Controller(name="bench", tuning=Tuning(probe_interval=86400, fresh=86400), extensions={
-        "job": lambda c: JobRunner(c, storage, publish_to=f"sqlite:///{tmp}/results.db"),
-        "publish": lambda c: Publisher(c, storage, f"sqlite:///{tmp}/results.db")}.items())
+    ctl = Controller(name="bench", tuning=Tuning(probe_interval=86400, fresh=86400))
+    ctl.register(JobRunner.of(ctl, storage, publish_to=f"sqlite:///{tmp}/results.db"))
+    ctl.register(Publisher(storage, f"sqlite:///{tmp}/results.db", ctl.fence))
     assert ctl.lead()
     have = 0
     probes = {
         "suts_to_probe": lambda t: q_suts.suts_to_probe(t, 86400),
         "enabled_classes": lambda t: q_control.enabled_classes(),
         "free_suts": lambda t: q_control.free_suts(cls.id, t, 5),
-        "demand": lambda t: q_control.demand(cls.id),
+        "demand": lambda t: q_control.demand(cls.id, t),
         "held_counts": lambda t: q_control.held_counts(cls.id),
         "jobs_due": lambda t: q_jobs.jobs_due(t),
         "publish_due": lambda t: q_jobs.publish_due(t),

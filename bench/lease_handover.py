@@ -40,7 +40,7 @@ from pathlib import Path
 
 from harness import SUT_NET, free_ports, machine, median, percentile, scheduler, table
 
-from fastpath.control.controller import tuning_from
+from fastpath.control.tuning import tuning_from
 from fastpath.sut.facts import boot_facts
 from fastpath.sut.remote import Remote, Target
 from fastpath.testbed import Testbed

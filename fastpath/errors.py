@@ -3,7 +3,11 @@
 User errors carry what went wrong in words a person can act on; the API maps
 each class to one HTTP status (`fastpath.api.errors`) and the CLI maps
 them to one exit status (`fastpath.cli.output.ExitStatus`). Loop outcomes tell
-the controller whether to retry a step later or give up on it.
+the controller whether to retry a step later or give up on it: a
+`TemporaryError` (an SSH failure, a boot failure, an unreachable resultstore)
+and any exception that nobody expected are retried with a backoff
+(`fastpath.core.backoff`) and count against the record's attempts; a
+`PermanentError` (a fault of the plan) ends the record at once.
 """
 
 from __future__ import annotations
@@ -79,3 +83,15 @@ class TemporaryError(FastpathError):
 
 class PermanentError(FastpathError):
     """The step can never succeed; stop trying."""
+
+
+class PlanFault(PermanentError):
+    """The plan cannot run as written; retrying would not help."""
+
+
+class BootFailure(TemporaryError):
+    """The SUT did not boot as asked: the job is tried again, on another SUT if there is one."""
+
+
+class LostLeadership(TemporaryError):
+    """This controller no longer holds the lead; another one may be acting."""

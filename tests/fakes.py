@@ -35,6 +35,7 @@ class FakeConnections:
         self.opened: list[str] = []  # new connections, as a person would open them
         self.commands: list[tuple[str, str]] = []  # (SUT, script) of every command run
         self.boots: dict[str, int] = {}
+        self.cmdlines: dict[str, str] = {}  # a kernel command line other than the SUT's own
 
     def key(self, name: str) -> str:
         return self.keys.setdefault(name, f"ssh-ed25519 KEY{name}")
@@ -47,7 +48,8 @@ class FakeConnections:
             raise HostKeyChanged(f"{target.name}: host key changed")
         boots = self.boots.get(target.name, 0)
         boot = f"boot-{target.name}" + (f"-{boots}" if boots else "")
-        facts = f"{boot}\nmachine-{target.name}\n6.1.0-fake\nroot=/dev/fake quiet\n"
+        cmdline = self.cmdlines.get(target.name, "root=/dev/fake quiet")
+        facts = f"{boot}\nmachine-{target.name}\n6.1.0-fake\n{cmdline}\n"
         return FakeRemote(target, self.key(target.name), facts, self)
 
     def open(self, target: Target) -> FakeRemote:
@@ -69,3 +71,117 @@ class InlineExecutor:
 
     def shutdown(self, wait=True, cancel_futures=False):
         pass
+
+
+class FakeSut:
+    """One SUT in memory, standing in for `fastpath.sut.facts`, `.driver` and `.boot` at once.
+
+    A boot (kexec, reboot or power cycle) gives it a new boot id and the kernel
+    and command line it was asked for; the job driver's runs finish when it is
+    started and write a results.csv. It counts what a repeated step must not do
+    twice: boots, and driver starts that found runs already finished.
+    """
+
+    def __init__(self) -> None:
+        self.n_boots = 0
+        self.boot_id, self.release, self.cmdline = "boot-0", "6.1.0-own", "root=/dev/fake quiet"
+        self.dirs: dict[str, int] = {}  # job directory -> number of runs
+        self.started: set[str] = set()
+        self.calls: list[str] = []
+        self.fail: dict[str, BaseException] = {}  # call name -> raised at every such call
+
+    def _call(self, name: str) -> None:
+        self.calls.append(name)
+        if name in self.fail:
+            raise self.fail[name]
+
+    def _boot(self, cmdline: str, release: str | None) -> None:
+        self.n_boots += 1
+        self.boot_id = f"boot-{self.n_boots}"
+        self.cmdline, self.release = cmdline, release or "6.9.0-fake"
+
+    # fastpath.sut.facts
+    def boot_facts(self, remote) -> dict:
+        self._call("boot_facts")
+        return {"boot_id": self.boot_id, "machine_id": "machine-fake", "release": self.release,
+                "cmdline": self.cmdline, "uid": 0}
+
+    def fingerprint(self, remote) -> dict:
+        self._call("fingerprint")
+        return {"HW": {"host_name": "fake"}, "SW": {"userspace_name": "fake"}}
+
+    # fastpath.sut.driver
+    def clear_stale(self, remote, keep: str, runtime: str) -> None:
+        self._call("clear_stale")
+        for path in [p for p in self.dirs if p != keep]:
+            self.remove(remote, path)
+
+    def check_runtime(self, remote, runtime: str) -> None:
+        self._call("check_runtime")
+
+    def prepare(self, remote, path: str, runs: list, runtime: str) -> None:
+        self._call("prepare")
+        self.dirs[path] = len(runs)
+
+    def start(self, remote, path: str) -> None:
+        self._call("start")
+        self.started.add(path)
+
+    def poll(self, remote, path: str):
+        from fastpath.sut.driver import Status
+
+        self._call("poll")
+        if path not in self.dirs:
+            return Status(False, "", False, {})
+        state = "0" if path in self.started else "-"
+        return Status(True, self.boot_id, False, {i: state for i in range(self.dirs[path])})
+
+    def collect(self, remote, path: str, indexes: list[int], into) -> None:
+        self._call("collect")
+        for index in indexes:
+            run = into / "runs" / f"{index:04d}"
+            run.mkdir(parents=True, exist_ok=True)
+            (run / "exit").write_text("0\n")
+            (run / "results.csv").write_text("resultclass,value,unit,improvement\nops,42,ops/s,bigger\n")
+
+    def remove(self, remote, path: str) -> None:
+        self._call("remove")
+        self.dirs.pop(path, None)
+        self.started.discard(path)
+
+    # fastpath.sut.boot
+    def stage(self, remote, files: dict, into: str) -> list[str]:
+        self._call("stage")
+        return [f"{into}/{name}" for name in files]
+
+    def install_modules(self, remote, archive: str, release: str | None, uid: int | None) -> None:
+        self._call("install_modules")
+
+    def kexec(self, remote, kernel: str, initrd: str | None, cmdline: str, uid: int | None) -> None:
+        self._call("kexec")
+        self._boot(cmdline, None)
+
+    def reboot(self, remote, kernel: str, initrd: str | None, cmdline: str, session: str,
+               uid: int | None) -> None:
+        self._call("reboot")
+        self._boot(cmdline, None)
+
+    def power_cycle(self, argv: list[str], values: dict[str, str], run=None) -> None:
+        self._call("power_cycle")
+        self._boot(values["cmdline"] or "root=/dev/fake quiet", values["release"] or "6.1.0-own")
+
+
+class FakeRemotes:
+    """What the job steps connect through, for a `FakeSut` (no SSH at all)."""
+
+    def __init__(self) -> None:
+        self.dropped = 0
+
+    def get(self, sut) -> FakeRemote:
+        return FakeRemote(None, "ssh-ed25519 KEYfake", "")  # type: ignore[arg-type]
+
+    def fresh(self, sut) -> FakeRemote:
+        return self.get(sut)
+
+    def drop(self, name: str) -> None:
+        self.dropped += 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import falcon
 
@@ -33,7 +34,8 @@ def create_app(
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
 ) -> falcon.App:
-    app = falcon.App(middleware=[Database(), Authentication(), QueryParameters(openapi.document())])
+    middleware: list[Any] = [Database(), Authentication(), QueryParameters(openapi.document())]
+    app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
     app.add_route("/healthz", Healthz())

@@ -47,8 +47,7 @@ def handle_http(req, resp, ex: falcon.HTTPError, params) -> None:
     )
     _body(resp, ex.status if isinstance(ex.status, str) else falcon.code_to_http_status(ex.status),
           description)
-    for name, value in (ex.headers or {}).items():
-        resp.set_header(name, value)
+    resp.set_headers(ex.headers or {})
 
 
 def handle_database(req, resp, ex: peewee.OperationalError, params) -> None:

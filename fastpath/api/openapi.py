@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 
 from fastpath import __version__
+from fastpath.core.states import JobState, LeaseState, PlanState, Publish, SutState, words
 
 
 def _ref(name: str) -> dict:
@@ -81,8 +82,7 @@ SCHEMAS = {
             "name": {"type": "string"}, "host": {"type": "string"}, "port": {"type": "integer"},
             "user": {"type": "string", "nullable": True},
             "health": {"type": "string",
-                       "enum": ["unknown", "healthy", "unhealthy", "reset", "maintenance",
-                                "retired"]},
+                       "enum": words(SutState)},
             "reason": {"type": "string", "nullable": True}, "last_ok_at": TIME,
             "held_by": {"type": "object", "properties": {
                 "kind": {"type": "string", "enum": ["job", "lease"]}, "id": {"type": "integer"}}},
@@ -109,7 +109,7 @@ SCHEMAS = {
         "properties": {
             "id": {"type": "integer"}, "user": {"type": "string"}, "sutclass": {"type": "string"},
             "state": {"type": "string",
-                      "enum": ["queued", "acquired", "released", "cancelled", "expired"]},
+                      "enum": words(LeaseState)},
             "priority": {"type": "integer", "minimum": 0, "maximum": 10},
             "queued_at": TIME, "acquired_at": TIME, "ended_at": TIME,
             "sut": _ref("SutAccess"),
@@ -137,8 +137,7 @@ SCHEMAS = {
         "properties": {
             "id": {"type": "integer"}, "swprofile": {"type": "string"},
             "session": {"type": "integer", "description": "1-based session of its swprofile"},
-            "state": {"type": "string", "enum": ["queued", "assigned", "running", "completed",
-                                                 "failed", "cancelled"]},
+            "state": {"type": "string", "enum": words(JobState)},
             "priority": {"type": "integer", "minimum": 0, "maximum": 10},
             "sut": {"type": "string", "nullable": True},
             "attempts": {"type": "integer"},
@@ -146,7 +145,7 @@ SCHEMAS = {
                      "description": "the step in progress while assigned or running"},
             "results": {"type": "integer"}, "errors": {"type": "integer"},
             "last_error": {"type": "string", "nullable": True},
-            "publish": {"type": "string", "nullable": True, "enum": ["pending", "done", "skipped", None]},
+            "publish": {"type": "string", "nullable": True, "enum": [*words(Publish), None]},
             "session_id": {"type": "string", "nullable": True},
             "queued_at": TIME, "assigned_at": TIME, "finished_at": TIME,
         },
@@ -159,10 +158,10 @@ SCHEMAS = {
             "user": {"type": "string"}, "sutclass": {"type": "string"},
             "priority": {"type": "integer", "minimum": 0, "maximum": 10},
             "state": {"type": "string",
-                      "enum": ["queued", "running", "completed", "failed", "cancelled"]},
+                      "enum": words(PlanState)},
             "publish": {"type": "boolean"},
             "publishing": {"type": "string", "nullable": True,
-                           "enum": ["pending", "done", "skipped", None],
+                           "enum": [*words(Publish), None],
                            "description": "publishing to the resultstore: skipped (not asked), "
                                           "pending (some jobs' results not yet published), done"},
             "cancel_requested": {"type": "boolean"},

@@ -100,7 +100,7 @@ class Plans:
                               "submit the plan with fastpath sched plan-exec, which uploads "
                               "local files (the server never reads its own paths)")
         for field, digest in uploads.items():
-            index, key = FILE_PART.match(field).groups()
+            index, key = FILE_PART.match(field).groups()  # type: ignore[union-attr]  # matched on upload
             plan["swprofiles"][int(index)][key] = digest
         return plan
 

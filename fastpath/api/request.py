@@ -67,7 +67,7 @@ def flag(req, name: str) -> bool:
     value = req.get_param(name)
     if value is None:
         return False
-    if value.lower() in ("1", "true", "yes", "on", ""):
+    if value.lower() in ("1", "true", "yes", "on"):
         return True
     if value.lower() in ("0", "false", "no", "off"):
         return False

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
 
 from fastpath.core import sshkeys
 from fastpath.core.schedule import queue_order
+from fastpath.core.states import ACTIVE_PLAN, HOLDING_JOB, JobState, LeaseState, Publish
 from fastpath.store.models import Job, Lease, Plan, Sut, SutClass, User
 from fastpath.store.queries import control, inventory, plans, suts
 
@@ -42,7 +44,7 @@ def access_view(sut: Sut) -> dict:
 
 def sutclass_view(cls: SutClass, usage: inventory.ClassUsage, *, detail: bool = False,
                   window: tuple[float | None, float | None] = (None, None)) -> dict:
-    out = {
+    out: dict[str, Any] = {
         "id": cls.id, "name": cls.name, "enabled": cls.enabled, "created_at": iso(cls.created_at),
         "params": {k: cls.params.get(k) for k in PUBLIC_CLASS_PARAMS},
         "usage": {"in_use": usage.in_use, "total": usage.total},
@@ -82,7 +84,7 @@ def lease_view(lease: Lease) -> dict:
     }
     if lease.sut_id is not None:
         out["sut"] = access_view(suts.get_sut(lease.sut_id))
-    if lease.state == "queued":
+    if lease.state == LeaseState.QUEUED:
         out["position"] = position("lease", lease.id, lease.sutclass_id)
         resetting = [s for s in inventory.class_suts(lease.sutclass_id) if s.health == "reset"]
         if resetting:
@@ -95,22 +97,22 @@ def plan_view(plan: Plan, counts: Counter | None = None, *, jobs: list[Job] | No
         counts = plans.job_counts([plan.id]).get(plan.id, Counter())
     # "done" only once nothing more can come: jobs still to run will have results to publish
     if not plan.publish:
-        publishing = "skipped"
-    elif counts.get("unpublished") or plan.state in ("queued", "running"):
-        publishing = "pending"
-    elif counts.get("completed"):
-        publishing = "done"
+        publishing: str | None = Publish.SKIPPED
+    elif counts.get("unpublished") or plan.state in ACTIVE_PLAN:
+        publishing = Publish.PENDING
+    elif counts.get(JobState.COMPLETED):
+        publishing = Publish.DONE
     else:
         publishing = None
-    out = {
+    out: dict[str, Any] = {
         "id": plan.id, "name": plan.name, "user": plan.user.name, "sutclass": plan.sutclass.name,
         "priority": plan.priority, "state": plan.state, "publish": plan.publish,
         "publishing": publishing, "cancel_requested": plan.cancel_requested,
         "progress": {
-            "completed": counts.get("completed", 0), "total": plan.total_jobs,
-            "failed": counts.get("failed", 0), "cancelled": counts.get("cancelled", 0),
-            "queued": counts.get("queued", 0),
-            "running": counts.get("assigned", 0) + counts.get("running", 0),
+            "completed": counts.get(JobState.COMPLETED, 0), "total": plan.total_jobs,
+            "failed": counts.get(JobState.FAILED, 0), "cancelled": counts.get(JobState.CANCELLED, 0),
+            "queued": counts.get(JobState.QUEUED, 0),
+            "running": sum(counts.get(s, 0) for s in HOLDING_JOB),
             "results": counts.get("results", 0), "errors": counts.get("errors", 0),
         },
         "queued_at": iso(plan.queued_at), "started_at": iso(plan.started_at),
@@ -125,8 +127,8 @@ def plan_view(plan: Plan, counts: Counter | None = None, *, jobs: list[Job] | No
 def job_view(job: Job, swprofiles: list[str]) -> dict:
     return {
         "id": job.id, "swprofile": swprofiles[job.swprofile], "session": job.session,
-        "state": job.state, "priority": job.priority, "sut": job.sut.name if job.sut_id else None,
-        "attempts": job.attempts, "step": job.step if job.state in ("assigned", "running") else None,
+        "state": job.state, "priority": job.priority, "sut": job.sut.name if job.sut else None,
+        "attempts": job.attempts, "step": job.step if job.state in HOLDING_JOB else None,
         "results": job.results, "errors": job.errors, "last_error": job.last_error,
         "publish": job.publish, "session_id": job.session_id,
         "queued_at": iso(job.queued_at), "assigned_at": iso(job.assigned_at),

@@ -107,9 +107,8 @@ def ensure_base(tag: str = LOCAL_BASE) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "rootfs"
         subprocess.run([*BASE_RECIPE, str(root)], check=True, stdout=subprocess.DEVNULL)
-        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
-        _podman("import", "-", tag, stdin=tar.stdout, check=True, capture_output=True)
-        tar.wait()
+        with subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE) as tar:
+            _podman("import", "-", tag, stdin=tar.stdout, check=True, capture_output=True)
     return tag
 
 

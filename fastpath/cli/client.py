@@ -27,7 +27,7 @@ class Client:
 
     def _connection(self) -> http.client.HTTPConnection:
         cls = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
-        return cls(self._parts.hostname, self._parts.port, timeout=self.timeout)
+        return cls(self._parts.hostname or "", self._parts.port, timeout=self.timeout)
 
     def request(self, method: str, path: str, *, params: dict | None = None, body=None,
                 headers: dict | None = None) -> dict:

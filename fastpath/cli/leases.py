@@ -117,7 +117,7 @@ class Waiting:
     """Says what a waiting client waits for, once per change."""
 
     def __init__(self) -> None:
-        self.said = None
+        self.said: str | None = None
 
     def say(self, text: str) -> None:
         if text != self.said:

@@ -7,6 +7,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from enum import IntEnum
+from typing import NoReturn
 
 import click
 
@@ -34,7 +35,7 @@ EXIT = {
 }
 
 
-def fail(message: str, status: ExitStatus = ExitStatus.ERROR) -> None:
+def fail(message: str, status: ExitStatus = ExitStatus.ERROR) -> NoReturn:
     click.echo(f"Error: {message}", err=True)
     sys.exit(int(status))
 

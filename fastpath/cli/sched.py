@@ -117,7 +117,7 @@ def run(log_level: str, **kw) -> None:
     """Run the scheduler: the controller and the API, stopped together by SIGTERM or Ctrl-C."""
     import os
 
-    from fastpath.control.controller import tuning_from
+    from fastpath.control.tuning import tuning_from
     from fastpath.sched import server
 
     _logging(log_level)

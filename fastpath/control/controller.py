@@ -23,12 +23,13 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, fields
+from typing import Protocol
 
-from fastpath.control import leasing
+from fastpath.control.leasing import Leasing
 from fastpath.control.prober import Prober
+from fastpath.control.tuning import Tuning
 from fastpath.core.schedule import schedule
-from fastpath.errors import FastpathError, Invalid
+from fastpath.errors import FastpathError, LostLeadership
 from fastpath.store.db import db
 from fastpath.store.queries import base, control, jobs, suts
 from fastpath.sut.connections import Connections
@@ -36,42 +37,14 @@ from fastpath.sut.connections import Connections
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Tuning:
-    poll: float = 0.02  # how often the change counter is read
-    tick: float = 1.0  # a pass at least this often
-    ttl: float = 15.0  # leadership lasts this long without renewal
-    renew: float = 3.0  # renew leadership this often
-    standby: float = 1.0  # how often a standby tries to take over
-    probe_interval: float = 60.0  # idle healthy SUTs are re-checked this often
-    fresh: float = 5.0  # a SUT that answered this recently needs no probe before a lease
-    backoff_base: float = 5.0  # first re-check of an unhealthy SUT
-    backoff_cap: float = 300.0
-    workers: int = 16
-    job_poll_min: float = 1.0  # how often a running benchmark is polled, at first
-    job_poll_max: float = 30.0  # ... and at most, once it has run a while
-    boot_poll: float = 2.0  # how often a booting SUT is tried
-    unreachable_grace: float = 90.0  # how long a running job's SUT may not answer before it fails
+class Worker(Protocol):
+    """Work the controller runs in its pool: `due(now)` names the records, `run(id)` acts on one."""
 
+    kind: str
 
-def tuning_from(text: str | None) -> Tuning:
-    """Tuning from `FASTPATH_TUNING`, e.g. "probe_interval=10,ttl=5" (seconds, or workers)."""
-    if not text:
-        return Tuning()
-    known = {f.name: f.type for f in fields(Tuning)}
-    values = {}
-    for item in text.split(","):
-        name, _, value = item.strip().partition("=")
-        if name not in known:
-            raise Invalid(f"FASTPATH_TUNING: unknown setting {name!r}; known: {', '.join(known)}")
-        try:
-            number = int(value) if name == "workers" else float(value)
-        except ValueError:
-            raise Invalid(f"FASTPATH_TUNING: {name} must be a number, got {value!r}") from None
-        if number <= 0:
-            raise Invalid(f"FASTPATH_TUNING: {name} must be positive")
-        values[name] = number
-    return Tuning(**values)
+    def due(self, now: float) -> list[int]: ...
+
+    def run(self, id: int) -> None: ...
 
 
 class Controller:
@@ -83,7 +56,6 @@ class Controller:
         clock: Callable[[], float] = time.time,
         connections: Connections | None = None,
         resync: Callable[[], None] | None = None,
-        extensions: Iterable[Callable[[Controller], object]] = (),
         executor=None,
     ) -> None:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}"
@@ -100,8 +72,14 @@ class Controller:
         self._lost = threading.Event()
         self.prober = Prober(self.connections, self.fence, clock,
                              backoff_base=tuning.backoff_base, backoff_cap=tuning.backoff_cap)
-        # Workers that other parts plug in: each has due(now) -> ids and run(id).
-        self.workers = {name: make(self) for name, make in dict(extensions).items()}
+        self.leasing = Leasing(self)  # lease deadlines, lessee keys, resets
+        self.workers: list[Worker] = []
+
+    def register(self, worker: Worker) -> None:
+        """Add a worker (the job runner, the publisher): each pass runs what it says is due."""
+        if any(w.kind == worker.kind for w in self.workers):
+            raise ValueError(f"a {worker.kind} worker is registered already")
+        self.workers.append(worker)
 
     # --- leadership -----------------------------------------------------------
 
@@ -167,6 +145,7 @@ class Controller:
             self.shutdown()
 
     def shutdown(self) -> None:
+        self.leasing.stop()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self.connections.close()
         if self.leading_since is not None:
@@ -188,10 +167,11 @@ class Controller:
         now = self.clock()
         self.submit("probe", [s.id for s in suts.suts_to_probe(now, self.tuning.probe_interval)],
                     self.prober.check)
-        leasing.of(self).reconcile(now)  # lease deadlines and lessee keys (fastpath.control.leasing)
+        self.leasing.reconcile(now)  # lease deadlines and lessee keys (fastpath.control.leasing)
         self.allocate(now)
-        for name, worker in self.workers.items():
-            self.submit(name, worker.due(now), worker.run)
+        now = self.clock()  # what allocate just assigned is due too
+        for worker in self.workers:
+            self.submit(worker.kind, worker.due(now), worker.run)
 
     def allocate(self, now: float) -> None:
         """Hand free SUTs to the queue, class by class."""
@@ -200,7 +180,7 @@ class Controller:
                     if not self.busy("probe", s.id)]
             if not free:
                 continue
-            demand = control.demand(cls.id)
+            demand = control.demand(cls.id, now)
             if not demand:
                 continue
             for a in schedule(free, demand, control.held_counts(cls.id)):
@@ -208,11 +188,9 @@ class Controller:
                 # and its usage must not seem to begin before its previous holder's ended
                 if a.demand.kind == "job":
                     with self.fence():
-                        assigned = jobs.assign_job(a.demand.id, a.sut.id, self.clock())
-                    if assigned and "job" in self.workers:
-                        self.submit("job", [a.demand.id], self.workers["job"].run)
+                        jobs.assign_job(a.demand.id, a.sut.id, self.clock())
                 else:  # never hand a person a SUT that has not answered a new connection just now
-                    leasing.of(self).hand_over(a.demand.id, a.sut.id, a.sut.fresh)
+                    self.leasing.hand_over(a.demand.id, a.sut.id, a.sut.fresh)
 
     # --- the worker pool ------------------------------------------------------
 
@@ -234,7 +212,7 @@ class Controller:
             if opened:
                 db.connect()
             work(id)
-        except control.LostLeadership:
+        except LostLeadership:
             self._lost.set()
         except Exception:
             log.exception("%s %s failed", kind, id)

@@ -18,16 +18,17 @@ The timer is only a wake-up call: nothing a restart would lose.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
-import weakref
 from typing import TYPE_CHECKING
 
 from fastpath.control import failpoints, prober
-from fastpath.control.reset import Resetter, baseline, boot_back_method
-from fastpath.control.runner import this_host
-from fastpath.core import sshkeys
+from fastpath.control.reset import Resetter, baseline
+from fastpath.control.steps import this_host
+from fastpath.core import guard, sshkeys
 from fastpath.core.leasetime import WARN_BEFORE, warn_at
+from fastpath.core.sutclass import boot_back_method
 from fastpath.store.queries import control, inventory, leases, suts
 from fastpath.sut import access
 from fastpath.sut.facts import boot_facts
@@ -89,7 +90,7 @@ class Leasing:
             if not baseline(sut.facts, seen):  # a job left its kernel: back to the SUT's own first
                 with ctl.fence():
                     suts.begin_reset(sut_id, f"booting back to its own kernel for lease {lease_id}",
-                                     boot_back_method(sut.params), ctl.clock())
+                                     boot_back_method(sut.params), ctl.clock(), kind="boot_back")
                 return
             if lease.ssh_key and not install:
                 with ctl.fence():
@@ -114,9 +115,7 @@ class Leasing:
     def _own_host(self, seen: dict) -> bool:
         if self._host is None:
             self._host = this_host()
-        host = self._host
-        return ((bool(seen.get("machine_id")) and seen["machine_id"] == host["machine_id"])
-                or (bool(seen.get("boot_id")) and seen["boot_id"] == host["boot_id"]))
+        return guard.is_own_host(seen, self._host)
 
     # --- keys that must go --------------------------------------------------------
 
@@ -127,8 +126,10 @@ class Leasing:
             stale.setdefault(row.sut_id, []).append(row.lease_id)
         for sut_id, ids in stale.items():
             if not self.controller.busy("probe", sut_id):
-                self.controller.submit("probe", [sut_id],
-                                       lambda sid, ids=ids: self._remove(None, sid, ids))
+                self.controller.submit("probe", [sut_id], functools.partial(self._remove_keys, ids))
+
+    def _remove_keys(self, lease_ids: list[int], sut_id: int) -> None:
+        self._remove(None, sut_id, lease_ids)
 
     def _remove(self, remote, sut_id: int, lease_ids: list[int]) -> None:
         ctl = self.controller
@@ -153,6 +154,8 @@ class Leasing:
         """Warn, expire, remove stale keys, and arm the wake-up for the next deadline."""
         ctl = self.controller
         for lease in leases.due_to_warn(now, WARN_BEFORE):
+            if lease.acquired_at is None or lease.expires_at is None:
+                continue  # not yet acquired, or no time limit
             if now >= warn_at(lease.acquired_at, lease.expires_at):
                 with ctl.fence():
                     leases.warn_lease(lease.id, lease.expires_at, ctl.clock())
@@ -183,12 +186,3 @@ class Leasing:
                 self._timer.cancel()
 
 
-_OF: weakref.WeakKeyDictionary[Controller, Leasing] = weakref.WeakKeyDictionary()
-
-
-def of(controller: Controller) -> Leasing:
-    """The lease side of `controller` (made on first use, so the controller needs no wiring)."""
-    found = _OF.get(controller)
-    if found is None:
-        found = _OF[controller] = Leasing(controller)
-    return found

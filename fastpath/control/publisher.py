@@ -2,9 +2,11 @@
 
 Its own recorded step (`job.publish`: pending -> done), run after the job
 has freed its SUT. The resultstore makes a publish idempotent, so a crash
-between publishing and recording it publishes nothing twice. An unreachable
-store delays the step with a capped backoff; the results wait safely under
-`--storage` meanwhile.
+between publishing and recording it publishes nothing twice. A publish that
+fails (an unreachable store, a damaged manifest, anything unexpected) is
+tried again after a capped backoff whose count is kept on the job, so a
+restart neither forgets it nor starts it afresh; the results wait safely
+under `--storage` meanwhile.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 from fastpath.control import failpoints
-from fastpath.errors import FastpathError
+from fastpath.control.tuning import Tuning
+from fastpath.core import backoff
+from fastpath.errors import LostLeadership
 from fastpath.store.files import Storage
 from fastpath.store.queries import jobs
 
@@ -23,15 +28,18 @@ log = logging.getLogger(__name__)
 
 
 class Publisher:
-    def __init__(self, controller, storage: Storage, url: str, *,
-                 clock: Callable[[], float] = time.time, base: float = 5.0, cap: float = 300.0,
+    kind = "publish"
+
+    def __init__(self, storage: Storage, url: str, fence: Callable[[], AbstractContextManager], *,
+                 tuning: Tuning = Tuning(), clock: Callable[[], float] = time.time,
                  open_store: Callable | None = None) -> None:
-        self.ctl, self.storage, self.url, self.clock = controller, storage, url, clock
-        self.base, self.cap = base, cap
-        self.failures: dict[int, int] = {}  # per job, for the backoff (a restart starts afresh)
+        self.storage, self.url, self.fence = storage, url, fence
+        self.tuning, self.clock = tuning, clock
         if open_store is None:
-            from fastpath.results.backend import open_store
-        self.open_store = open_store
+            from fastpath.results import backend
+
+            open_store = backend.open_store
+        self.open_store: Callable = open_store
 
     def due(self, now: float) -> list[int]:
         return jobs.publish_due(now)
@@ -47,17 +55,17 @@ class Publisher:
                 added = store.publish(doc)
             finally:
                 store.close()
-        except (FastpathError, OSError, ValueError) as exc:
-            n = self.failures.get(job_id, 0) + 1
-            self.failures[job_id] = n
-            delay = min(self.cap, self.base * 2 ** (n - 1))
-            reason = getattr(exc, "message", None) or str(exc)
+        except LostLeadership:
+            raise
+        except Exception as exc:  # expected (store away, bad file) or not: retried with backoff
+            failures = job.publish_failures + 1
+            delay = backoff.delay(failures, self.tuning.publish_base, self.tuning.publish_cap)
+            reason = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
             log.warning("publishing job %s failed (retry in %.0fs): %s", job_id, delay, reason)
-            with self.ctl.fence():
-                jobs.delay_publish(job_id, self.clock() + delay, f"publishing: {reason}")
+            with self.fence():
+                jobs.delay_publish(job_id, failures, self.clock() + delay, f"publishing: {reason}")
             return
-        self.failures.pop(job_id, None)
         failpoints.reach("after-publish")
-        with self.ctl.fence():
+        with self.fence():
             jobs.record_published(job_id, self.clock())
         log.info("job %s published: %d new rows", job_id, added)

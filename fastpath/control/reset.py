@@ -38,11 +38,6 @@ def baseline(known: dict | None, seen: dict) -> bool:
     return not base or seen.get("release") == base
 
 
-def boot_back_method(params: dict) -> str:
-    """How a SUT left on another kernel gets back to its own: the class's boot method."""
-    return "power_cycle" if params.get("power_cycle") else "reboot"
-
-
 class Resetter:
     def __init__(self, controller: Controller, own_host) -> None:
         self.controller, self.own_host = controller, own_host
@@ -70,7 +65,7 @@ class Resetter:
             # for an admin: not re-checked into service until the class's reset changes
             self._fail(sut, f"reset refused: {sut.name} is the scheduler's own host (same machine "
                             "id); nothing is rebooted there. Use reset: power_cycle or reset: none",
-                       refused=method)
+                       refused=f"{step.get('kind') or 'reset'}:{method}")
             return
         now = ctl.clock()
         with ctl.fence():

@@ -35,6 +35,21 @@ class JobState(StrEnum):
     CANCELLED = "cancelled"
 
 
+class JobStep(StrEnum):
+    """The recorded step of a job on its SUT (`fastpath.control.steps`), in the order they run."""
+
+    CONNECT = "connect"
+    STAGE = "stage"
+    BOOT = "boot"
+    WAIT_BOOT = "wait_boot"
+    SETUP = "setup"
+    PREPARE = "prepare"
+    RUN = "run"
+    COLLECT = "collect"
+    CLEANUP = "cleanup"
+    DONE = "done"
+
+
 class SutState(StrEnum):
     UNKNOWN = "unknown"
     HEALTHY = "healthy"
@@ -64,6 +79,19 @@ TRANSITIONS: dict[type[StrEnum], dict[StrEnum, set[StrEnum]]] = {
         },
         PlanState.RUNNING: {PlanState.COMPLETED, PlanState.FAILED, PlanState.CANCELLED},
     },
+    SutState: {
+        # the controller moves probed states; the configuration and admins move the others
+        SutState.UNKNOWN: {SutState.HEALTHY, SutState.UNHEALTHY, SutState.RESET, SutState.MAINTENANCE,
+                           SutState.RETIRED},
+        SutState.HEALTHY: {SutState.UNHEALTHY, SutState.UNKNOWN, SutState.RESET, SutState.MAINTENANCE,
+                           SutState.RETIRED},
+        SutState.UNHEALTHY: {SutState.HEALTHY, SutState.UNKNOWN, SutState.RESET, SutState.MAINTENANCE,
+                             SutState.RETIRED},
+        SutState.RESET: {SutState.HEALTHY, SutState.UNHEALTHY, SutState.UNKNOWN, SutState.MAINTENANCE,
+                         SutState.RETIRED},
+        SutState.MAINTENANCE: {SutState.UNKNOWN, SutState.RETIRED},
+        SutState.RETIRED: {SutState.UNKNOWN, SutState.MAINTENANCE},
+    },
     JobState: {
         JobState.QUEUED: {JobState.ASSIGNED, JobState.CANCELLED},
         JobState.ASSIGNED: {
@@ -88,6 +116,17 @@ PROBED = (SutState.UNKNOWN, SutState.HEALTHY, SutState.UNHEALTHY)
 def allowed(old: StrEnum, new: StrEnum) -> bool:
     """Whether `old` -> `new` is a transition of the record's state machine."""
     return new in TRANSITIONS[type(old)].get(old, set())
+
+
+def check(old: str, new: StrEnum) -> None:
+    """Refuse a move that is not in the state table (a bug in the caller, never a user error)."""
+    if not allowed(type(new)(old), new):
+        raise ValueError(f"{type(new).__name__}: {old} -> {new} is not a transition of the state table")
+
+
+def words(enum: type[StrEnum]) -> list[str]:
+    """The state names, as the API and the CLI filters spell them."""
+    return [s.value for s in enum]
 
 
 def parse_states(enum: type[StrEnum], words: list[str]) -> list[StrEnum]:

@@ -167,6 +167,20 @@ def reset_method(params: dict) -> str:
     return "power_cycle" if params.get("power_cycle") else "reboot"
 
 
+def boot_back_method(params: dict) -> str:
+    """How a SUT left on another kernel gets back to its own: the class's boot method."""
+    return "power_cycle" if params.get("power_cycle") else "reboot"
+
+
+def refusal_stands(refused: str | None, params: dict) -> bool:
+    """Whether a refused `kind:method` (the guard refused to reset, or to boot back, this way)
+    would be refused again: until the class's method for it changes."""
+    if not refused:
+        return False
+    kind, _, method = refused.partition(":")
+    return method == (boot_back_method(params) if kind == "boot_back" else reset_method(params))
+
+
 def _lease_params(params: dict, source: str, path: str) -> None:
     """The params of leases: their durations and where the lessee's key goes."""
     for key in ("lease_duration", "lease_max_duration"):

@@ -19,9 +19,13 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastpath.store.db import bind
 from fastpath.store.queries import inventory, users
+
+if TYPE_CHECKING:
+    from fastpath.control.controller import Controller
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +173,8 @@ def serve_controller(settings: Settings) -> None:
     """Run the controller loop in this process until SIGTERM/SIGINT; SIGHUP re-reads SUT classes."""
     import threading
 
-    from fastpath.control.controller import Controller, tuning_from
+    from fastpath.control.controller import Controller
+    from fastpath.control.tuning import tuning_from
     from fastpath.sched import sutclasses
     from fastpath.store.db import db
 
@@ -183,7 +188,8 @@ def serve_controller(settings: Settings) -> None:
                 changed = inventory.sync_inventory(specs, time.time())
             log.info("SUT classes reloaded: %s", {k: v for k, v in changed.items() if v})
 
-    controller = Controller(tuning=tuning, resync=resync, extensions=extensions(settings).items())
+    controller = Controller(tuning=tuning, resync=resync)
+    register_workers(controller, settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -196,14 +202,14 @@ def serve_controller(settings: Settings) -> None:
     controller.run(stop)
 
 
-def extensions(settings: Settings) -> dict:
-    """The controller's workers beyond SUT health: jobs and publishing."""
+def register_workers(controller: Controller, settings: Settings) -> None:
+    """The controller's workers beyond SUT health: jobs, and publishing if there is a store."""
     from fastpath.control.publisher import Publisher
     from fastpath.control.runner import JobRunner
     from fastpath.store.files import Storage
 
     storage = Storage(settings.storage)
-    workers = {"job": lambda ctl: JobRunner(ctl, storage, publish_to=settings.resultstore)}
+    controller.register(JobRunner.of(controller, storage, publish_to=settings.resultstore))
     if settings.resultstore:
-        workers["publish"] = lambda ctl: Publisher(ctl, storage, settings.resultstore)
-    return workers
+        controller.register(Publisher(storage, settings.resultstore, controller.fence,
+                                      tuning=controller.tuning, clock=controller.clock))

@@ -25,6 +25,9 @@ class JSONField(pw.TextField):
 
 
 class BaseModel(pw.Model):
+    # peewee makes these at run time; the annotations (here and each `<fk>_id` below) tell mypy
+    id: int
+
     class Meta:
         database = db
         legacy_table_names = False
@@ -53,6 +56,7 @@ class SutClass(BaseModel):
 class Sut(BaseModel):
     name = pw.CharField(max_length=128, unique=True)
     sutclass = pw.ForeignKeyField(SutClass, backref="suts")
+    sutclass_id: int
     host = pw.CharField(max_length=255)
     port = pw.IntegerField(default=22)
     user = pw.CharField(max_length=64, null=True)
@@ -72,8 +76,11 @@ class Sut(BaseModel):
 
 class Lease(BaseModel):
     user = pw.ForeignKeyField(User)
+    user_id: int
     sutclass = pw.ForeignKeyField(SutClass)
+    sutclass_id: int
     sut = pw.ForeignKeyField(Sut, null=True)
+    sut_id: int | None
     state = pw.CharField(max_length=16, index=True)
     priority = pw.IntegerField(default=5)
     queued_at = pw.DoubleField()
@@ -99,14 +106,18 @@ class LeaseKey(BaseModel):
     """A lessee's key that may be on a SUT: written before it is installed, closed once removed."""
 
     lease = pw.ForeignKeyField(Lease)
+    lease_id: int
     sut = pw.ForeignKeyField(Sut)
+    sut_id: int
     added_at = pw.DoubleField()
     removed_at = pw.DoubleField(null=True, index=True)
 
 
 class Plan(BaseModel):
     user = pw.ForeignKeyField(User)
+    user_id: int
     sutclass = pw.ForeignKeyField(SutClass)
+    sutclass_id: int
     name = pw.CharField(max_length=255, null=True)
     state = pw.CharField(max_length=16, index=True)
     priority = pw.IntegerField(default=5)
@@ -125,13 +136,17 @@ class Plan(BaseModel):
 
 class Job(BaseModel):
     plan = pw.ForeignKeyField(Plan, backref="jobs")
+    plan_id: int
     sutclass = pw.ForeignKeyField(SutClass)
+    sutclass_id: int
     user = pw.ForeignKeyField(User)  # the plan's owner, for the fairness rule
+    user_id: int
     swprofile = pw.IntegerField()  # index into the plan's swprofiles
     session = pw.IntegerField()  # 1-based session number of that swprofile
     state = pw.CharField(max_length=16, index=True)
     priority = pw.IntegerField(default=5)
     sut = pw.ForeignKeyField(Sut, null=True)
+    sut_id: int | None
     attempts = pw.IntegerField(default=0)  # attempts started (infrastructure retries)
     boot_failures = pw.IntegerField(default=0)
     step = pw.CharField(max_length=32, null=True)  # the step recorded before it starts
@@ -140,6 +155,7 @@ class Job(BaseModel):
     session_id = pw.CharField(max_length=36, null=True)
     last_error = pw.TextField(null=True)
     publish = pw.CharField(max_length=16, null=True, index=True)
+    publish_failures = pw.IntegerField(default=0)  # failed publishes in a row, for the backoff
     results = pw.IntegerField(default=0)
     errors = pw.IntegerField(default=0)
     queued_at = pw.DoubleField()
@@ -156,8 +172,11 @@ class Usage(BaseModel):
     """One interval during which a lease or a job held a SUT."""
 
     sut = pw.ForeignKeyField(Sut)
+    sut_id: int
     sutclass = pw.ForeignKeyField(SutClass)
+    sutclass_id: int
     user = pw.ForeignKeyField(User)
+    user_id: int
     kind = pw.CharField(max_length=8)  # "lease" or "job"
     ref = pw.IntegerField()
     started_at = pw.DoubleField(index=True)

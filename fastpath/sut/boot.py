@@ -16,14 +16,10 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from fastpath.errors import FastpathError
+from fastpath.errors import BootFailure
 from fastpath.sut.remote import CommandFailed, Remote
 
 DETACH = "setsid nohup sh -c {} > /dev/null 2>&1 < /dev/null &"
-
-
-class BootFailure(FastpathError):
-    """The SUT did not come back, or came back in the wrong kernel."""
 
 
 def sudo(uid: int | None) -> str:

@@ -116,7 +116,7 @@ class _KnownHostsPolicy(paramiko.MissingHostKeyPolicy):
                               "the fingerprint, then run again with --accept-new to trust and record it")
         self.known.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         with open(self.known.path, "a") as f:
-            f.write(paramiko.hostkeys.HostKeyEntry([hostname], key).to_line())
+            f.write(paramiko.hostkeys.HostKeyEntry([hostname], key).to_line() or "")
         self.added = True
 
 
@@ -135,7 +135,7 @@ class Remote:
 
     def __init__(self, target: Target, client: paramiko.SSHClient) -> None:
         self.target, self.client = target, client
-        self.host_key = key_text(client.get_transport().get_remote_server_key())
+        self.host_key = key_text(self._transport().get_remote_server_key())
         self.host_key_added = False  # this connection recorded the key in a known_hosts file
 
     @classmethod
@@ -197,7 +197,7 @@ class Remote:
                     f"-R '{_host_name(target)}'"
                 ) from exc
             raise HostKeyChanged(
-                f"{target.name}: host key changed: pinned {fingerprint(target.host_key)}, offered "
+                f"{target.name}: host key changed: pinned {fingerprint(target.host_key or '')}, offered "
                 f"{exc.key.fingerprint}; if the SUT was reinstalled, set its new key as host_key "
                 "in the SUT classes file"
             ) from exc
@@ -221,11 +221,17 @@ class Remote:
         transport = self.client.get_transport()
         return transport is not None and transport.is_active()
 
+    def _transport(self) -> paramiko.Transport:
+        transport = self.client.get_transport()
+        if transport is None:
+            raise Unreachable(f"{self.target.name}: the SSH connection is closed")
+        return transport
+
     def run(self, script: str, *, timeout: float = 60.0, check: bool = True,
             stdin: bytes | None = None) -> Completed:
         """Run a POSIX shell script on the SUT (fed on standard input: no quoting)."""
         try:
-            channel = self.client.get_transport().open_session(timeout=timeout)
+            channel = self._transport().open_session(timeout=timeout)
             channel.settimeout(timeout)
             channel.exec_command("sh -s")
             channel.sendall(script.encode() + b"\n" + (stdin or b""))

@@ -19,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -229,7 +230,8 @@ exec {' '.join(sshd)}
             ns = os.readlink(f"/proc/{pid}/ns/mnt")
         except OSError:
             return [pid]
-        members, children = set(), {}
+        members: set[int] = set()
+        children: dict[int, list[int]] = {}
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
@@ -297,13 +299,15 @@ exec {' '.join(sshd)}
             return  # a kernel that never comes back
         self._boot_values(kernel=kernel, cmdline=cmdline, release=release)
         delay = self.boot_delay if delay is None else delay
-        booting = subprocess.Popen(
-            [sys.executable, "-m", "fastpath.testbed", "boot", "--root", str(self.dir.parent),
-             "--name", self.name, "--delay", str(delay)],
-            start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=open(self._file("boot.log"), "a"),  # noqa: SIM115 (the child owns it)
-        )
-        self._write("boot.pid", str(booting.pid))
+        with open(self._file("boot.log"), "a") as log:
+            child = subprocess.Popen(
+                [sys.executable, "-m", "fastpath.testbed", "boot", "--root", str(self.dir.parent),
+                 "--name", self.name, "--delay", str(delay)],
+                start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=log)
+        self._write("boot.pid", str(child.pid))  # a stop cancels it (`_cancel_boot`)
+        # reaped in the background: the caller goes on at once, as after a PDU's power cycle
+        threading.Thread(target=child.wait, daemon=True).start()
 
     def remove(self) -> None:
         self.stop()

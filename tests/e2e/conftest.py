@@ -35,6 +35,20 @@ def scheduler(tmp_path, suts, busyloop, fast_controller):
         s.stop(signal.SIGKILL)
 
 
+def back_on_own_kernel(suts, timeout: float = 60.0) -> None:
+    """Power-cycle the SUTs that a job of an earlier test left on its kernel back to their own."""
+    import time
+
+    left = [sut for sut in suts if "fastpath.session=" in sut.cmdline]
+    for sut in left:
+        sut.power_cycle(delay=0)
+    deadline = time.monotonic() + timeout
+    while not all(sut.is_running() for sut in left):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"testbed SUTs not back: {[s.name for s in left]}")
+        time.sleep(0.1)
+
+
 @pytest.fixture(scope="session")
 def lease_lab(tmp_path_factory, testbed):
     """One scheduler for the lease tests, started once: class `lab` (SUTs 1-2, leases of 1h,
@@ -51,6 +65,7 @@ def lease_lab(tmp_path_factory, testbed):
     booting = testbed.sutclasses("booting", boot="power_cycle", suts=testbed.suts[3:4],
                                  boot_timeout="20s")
     (work / "sutclasses.yaml").write_text(yaml.safe_dump(lab + quick + booting, sort_keys=False))
+    back_on_own_kernel(testbed.suts)
     s = Scheduler(work)
     s.tuning = FAST  # pass it again on a restart: s.start(env={"FASTPATH_TUNING": s.tuning})
     s.start(env={"FASTPATH_TUNING": FAST})

@@ -99,6 +99,9 @@ def test_listing_defaults_of_the_guide(api, clock):
     assert ids(users="dave,bob", states="queued,released") == [mine["id"], theirs["id"], again["id"]]
     assert ids(who="dave") == [theirs["id"]]  # lease alone may read
     assert api.get("/leases", who="bob", states="bogus").status_code == 400
+    for blank_or_bad in ("", "maybe"):  # a flag is true or false, never a blank
+        r = api.get("/leases", who="bob", all_users=blank_or_bad)
+        assert r.status_code == 400 and "all_users" in str(r.json), r.json
     r = api.get("/leases", who="bob", users="nobody")
     assert r.status_code == 400 and "no user named 'nobody'" in r.json["description"]
 

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from fastpath.core.states import JobState
 from fastpath.store.models import Job, Plan, Sut
 from fastpath.store.queries import inventory, jobs
 from tests.integration.api_helpers import Api, make_healthy, submit
@@ -110,7 +111,7 @@ def test_listing_defaults_update_and_cancel(api, files, clock):
     assert plan["state"] == "running" and plan["cancel_requested"] is True
     assert [j["state"] for j in plan["jobs"]] == ["assigned", "cancelled", "cancelled"]
     assert ids(all_states="true", states="cancelled") == []
-    jobs.finish_job(Job.get_by_id(first.id), "completed", clock(), publish=False)
+    jobs.finish_job(Job.get_by_id(first.id), JobState.COMPLETED, clock(), publish=False)
     assert Plan.get_by_id(a).state == "cancelled"
     r = api.post(f"/plans/{a}/cancel", who="alice")
     assert r.status_code == 409 and "already cancelled" in r.json["description"]

@@ -2,7 +2,7 @@
 
 Each container is started as the job driver starts it (`podman run --rm -v
 SHARE:/fastpath-share IMAGE`) with the benchmark.yaml the scheduler writes
-(`fastpath.control.runner.benchmark_yaml` of the library's benchmark, params
+(`fastpath.control.steps.benchmark_yaml` of the library's benchmark, params
 overridden as a plan overrides them).
 """
 
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from fastpath.benchmarks import images
-from fastpath.control.runner import benchmark_yaml
+from fastpath.control.steps import benchmark_yaml
 from fastpath.core.manifest import HEADER, parse_results
 from fastpath.plan.library import load_include
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fastpath.control.controller import Controller, Tuning
+from fastpath.control.controller import Controller
+from fastpath.control.tuning import Tuning
+from fastpath.errors import LostLeadership
 from fastpath.store.models import Event, Lease, Sut
 from fastpath.store.queries import control
 from tests.fakes import FakeConnections, InlineExecutor
@@ -149,7 +151,7 @@ def test_only_the_leader_acts_and_a_standby_takes_over(world, clock):
     clock.advance(TUNING.ttl + 1)  # c1 stopped renewing
     assert other.lead()
     assert control.leader().holder == "c2"
-    with pytest.raises(control.LostLeadership):
+    with pytest.raises(LostLeadership):
         with ctl.fence():
             pass
     clock.advance(TUNING.renew + 1)
@@ -241,11 +243,10 @@ def test_a_released_sut_is_reset_before_anyone_gets_it(world, clock, tmp_path):
 
 
 def test_a_reset_the_guard_refuses_leaves_the_sut_unhealthy(world, clock, tmp_path):
-    from fastpath.control import leasing
 
     api, ssh, ctl = world
     declare(tmp_path, {"demo": 1}, clock())  # reset: reboot
-    leasing.of(ctl)._host = {"machine_id": "machine-demo-01", "boot_id": "-"}  # it is this host
+    ctl.leasing._host = {"machine_id": "machine-demo-01", "boot_id": "-"}  # it is this host
     tick(ctl)
     lease = api.post("/leases", {"sutclass": "demo"}, who="bob").json["lease"]
     tick(ctl)
@@ -262,3 +263,24 @@ def test_a_reset_the_guard_refuses_leaves_the_sut_unhealthy(world, clock, tmp_pa
     clock.advance(600)
     tick(ctl)
     assert Sut.get(Sut.name == "demo-01").health == "healthy"
+
+
+def test_a_refused_boot_back_is_not_retried_in_a_loop(world, clock, tmp_path):
+    """A boot: none SUT found on another kernel cannot be booted back on this host: it stays
+    unhealthy for an admin, and is not probed into service only to be refused again."""
+    api, ssh, ctl = world
+    declare(tmp_path, {"demo": 1}, clock(), boot="none")
+    ctl.leasing._host = {"machine_id": "machine-demo-01", "boot_id": "-"}  # it is this host
+    ssh.cmdlines["demo-01"] = "root=/dev/fake quiet fastpath.session=left-by-a-job"
+    tick(ctl)
+    lease = api.post("/leases", {"sutclass": "demo"}, who="bob").json["lease"]
+    for _ in range(3):
+        tick(ctl)
+    assert Sut.get(Sut.name == "demo-01").health == "unhealthy"
+    refusals = [e for e in Event.select() if (e.new == "reset") and e.kind == "sut"]
+    for _ in range(10):
+        clock.advance(600)
+        tick(ctl)
+    assert Sut.get(Sut.name == "demo-01").health == "unhealthy"
+    assert [e for e in Event.select() if (e.new == "reset") and e.kind == "sut"] == refusals
+    assert Lease.get_by_id(lease["id"]).state == "queued"

@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fastpath.control.controller import Controller, Tuning
+from fastpath.control.controller import Controller
 from fastpath.control.runner import JobRunner
+from fastpath.control.tuning import Tuning
 from fastpath.core.sutclass import parse
 from fastpath.store.files import Storage
 from fastpath.store.models import Job, Plan, Sut
@@ -32,8 +33,8 @@ class Loop:
     """The controller's loop, run by the test until a condition holds."""
 
     def __init__(self, storage: Storage) -> None:
-        self.ctl = Controller(name="test", tuning=TUNING, executor=InlineExecutor(),
-                              extensions={"job": lambda c: JobRunner(c, storage, publish_to=None)}.items())
+        self.ctl = Controller(name="test", tuning=TUNING, executor=InlineExecutor())
+        self.ctl.register(JobRunner.of(self.ctl, storage, publish_to=None))
 
     def until(self, predicate, timeout: float = 90.0, what: str = "condition"):
         deadline = time.monotonic() + timeout
@@ -193,11 +194,14 @@ def test_a_boot_that_never_returns_retries_once_on_another_sut(world, tmp_path):
     job = Job.get(Job.plan == plan_id)
     assert job.state == "queued" and "did not come back within 3s" in job.last_error
     assert Sut.get(Sut.name == bad.name).health == "unhealthy"
-    Sut.update(health="unknown").where(Sut.name == good.name).execute()  # good is back
+    # good is back and bad is drained, so that the retry cannot race bad's recovery
+    Sut.update(health="maintenance").where(Sut.name == bad.name).execute()
+    Sut.update(health="unknown").where(Sut.name == good.name).execute()
     done = loop.until(lambda: plan_done(plan_id), what="the plan")
     job = Job.get(Job.plan == plan_id)
     assert done.state == "completed" and job.sut.name == good.name and job.attempts == 2
     # the failed SUT was power-cycled back to its own kernel and recovers by itself
+    Sut.update(health="unknown").where(Sut.name == bad.name).execute()
     loop.until(lambda: Sut.get(Sut.name == bad.name).health == "healthy", what="recovery")
     assert bad.osrelease == bad._read("orig_osrelease")
 

@@ -6,10 +6,13 @@ import pytest
 
 from fastpath.core import tokens
 from fastpath.core.states import (
+    TRANSITIONS,
     JobState,
     LeaseState,
     PlanState,
+    SutState,
     allowed,
+    check,
     parse_states,
     plan_state,
 )
@@ -81,3 +84,20 @@ def test_tokens_can_be_typed_as_a_command_line_argument():
     for _ in range(500):
         token = tokens.new_token()
         assert token[0].isalnum() and len(token) > 40
+
+
+ILLEGAL = [(LeaseState.RELEASED, LeaseState.ACQUIRED), (PlanState.COMPLETED, PlanState.QUEUED),
+           (JobState.COMPLETED, JobState.RUNNING), (SutState.RETIRED, SutState.HEALTHY)]
+
+
+@pytest.mark.parametrize("old,new", ILLEGAL, ids=lambda s: type(s).__name__ + ":" + str(s))
+def test_check_refuses_a_move_outside_the_table(old, new):
+    with pytest.raises(ValueError, match="is not a transition"):
+        check(str(old), new)
+
+
+def test_every_record_type_has_a_table_and_final_states_stay_final():
+    assert set(TRANSITIONS) == {LeaseState, PlanState, JobState, SutState}
+    for final in (LeaseState.RELEASED, LeaseState.CANCELLED, LeaseState.EXPIRED, PlanState.COMPLETED,
+                  JobState.FAILED, JobState.CANCELLED):
+        assert not any(allowed(final, new) for new in type(final))

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fastpath.core.sutclass import parse
+from fastpath.core.sutclass import parse, refusal_stands
 from fastpath.errors import InputError
 
 
@@ -166,3 +166,15 @@ def test_hostile_yaml_tags_are_refused(tmp_path):
 
 def test_empty_file_declares_nothing(tmp_path):
     assert parse("", source="s.yaml", base=tmp_path) == []
+
+
+@pytest.mark.parametrize("refused,params,stands", [
+    (None, {"boot": "reboot"}, False),
+    ("reset:reboot", {"boot": "reboot"}, True),
+    ("reset:reboot", {"boot": "reboot", "reset": "none"}, False),  # the admin's fix
+    ("boot_back:reboot", {"boot": "none"}, True),  # a boot: none class cannot boot back here
+    ("boot_back:reboot", {"boot": "none", "power_cycle": ["pdu", "{name}"]}, False),
+    ("reset:power_cycle", {"boot": "none", "reset": "power_cycle"}, True),
+])
+def test_a_refused_reset_stands_until_the_classs_method_changes(refused, params, stands):
+    assert refusal_stands(refused, params) is stands

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-import peewee as pw
-
+from fastpath.core import states
 from fastpath.store.db import db
-from fastpath.store.models import Change, Event
+from fastpath.store.models import BaseModel, Change, Event
 
 
 def atomic():
@@ -16,25 +16,34 @@ def atomic():
 
 
 def transition(
-    model: type[pw.Model],
+    model: type[BaseModel],
     id: int,
-    old: StrEnum | tuple[StrEnum, ...],
+    old: StrEnum | str | tuple[StrEnum, ...],
     new: StrEnum,
     *,
     actor: str,
     now: float,
     detail: str | None = None,
-    **fields,
+    field: str = "state",
+    **fields: Any,
 ) -> bool:
-    """Move one record from `old` to `new` (compare-and-set) and log it; False if it had moved."""
+    """Move one record from `old` to `new` (compare-and-set) and log it; False if it had moved.
+
+    A move that is not in the state table (`fastpath.core.states.TRANSITIONS`) is
+    refused with ValueError, whatever the record's state.
+    """
     olds = old if isinstance(old, tuple) else (old,)
+    for each in olds:
+        states.check(each, new)
+    column = getattr(model, field)
     row = model.get_or_none(model.id == id)
-    if row is None or row.state not in olds:
+    current = None if row is None else getattr(row, field)
+    if current not in olds:
         return False
-    query = model.update(state=new, **fields).where((model.id == id) & (model.state == row.state))
+    query = model.update({column: new, **fields}).where((model.id == id) & (column == current))
     if query.execute() != 1:
         return False
-    log(actor, model._meta.table_name, id, row.state, new, now, detail)
+    log(actor, model._meta.table_name, id, current, new, now, detail)
     return True
 
 
@@ -56,7 +65,7 @@ def changes() -> int:
     return row.counter if row else 0
 
 
-def lock(model: type[pw.Model], id: int) -> None:
+def lock(model: type[BaseModel], id: int) -> None:
     """Hold the row's lock until the transaction ends (SQLite's IMMEDIATE already serialises)."""
     if db.obj.for_update:
         list(model.select(model.id).where(model.id == id).for_update())

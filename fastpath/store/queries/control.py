@@ -10,16 +10,12 @@ import peewee as pw
 
 from fastpath.core.schedule import Demand, FreeSut
 from fastpath.core.states import JobState, LeaseState, SutState
-from fastpath.errors import FastpathError
+from fastpath.errors import LostLeadership
 from fastpath.store.models import Job, Leader, Lease, LeaseKey, Sut, SutClass
 from fastpath.store.queries.base import atomic
 from fastpath.store.queries.inventory import holders
 
 LEADER = "controller"
-
-
-class LostLeadership(FastpathError):
-    """This controller no longer holds the lead; another one may be acting."""
 
 
 def take_leadership(holder: str, now: float, ttl: float) -> bool:
@@ -78,17 +74,22 @@ def enabled_classes() -> list[SutClass]:
     return list(SutClass.select().where(SutClass.enabled).order_by(SutClass.id))
 
 
-def demand(class_id: int) -> list[Demand]:
-    """Queued jobs and leases of a class (unordered: `schedule` orders them)."""
+def demand(class_id: int, now: float | None = None) -> list[Demand]:
+    """Queued jobs and leases of a class (unordered: `schedule` orders them).
+
+    Given `now`, only what may be handed a SUT now: a job queued again after a
+    failed attempt waits out its backoff (`due_at`) first.
+    """
     out = [
         Demand("lease", row.id, row.user_id, row.priority, row.queued_at)
         for row in Lease.select(Lease.id, Lease.user, Lease.priority, Lease.queued_at).where(
             (Lease.sutclass == class_id) & (Lease.state == LeaseState.QUEUED)
         )
     ]
-    jobs = Job.select(Job.id, Job.user, Job.priority, Job.queued_at, Job.progress).where(
-        (Job.sutclass == class_id) & (Job.state == JobState.QUEUED)
-    )
+    queued = (Job.sutclass == class_id) & (Job.state == JobState.QUEUED)
+    if now is not None:
+        queued &= Job.due_at.is_null() | (Job.due_at <= now)
+    jobs = Job.select(Job.id, Job.user, Job.priority, Job.queued_at, Job.progress).where(queued)
     for row in jobs:
         avoid = frozenset((row.progress or {}).get("avoid", []))
         out.append(Demand("job", row.id, row.user_id, row.priority, row.queued_at, avoid))

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from fastpath.core.states import HOLDING_JOB, LeaseState, SutState
 from fastpath.core.sutclass import ClassSpec, SutSpec
 from fastpath.errors import NotFound
 from fastpath.store.models import Job, Lease, Sut, SutClass, Usage
-from fastpath.store.queries.base import atomic, bump, log
+from fastpath.store.queries.base import atomic, bump, lock, log, transition
 
 ACTOR = "config"
 
@@ -30,13 +31,15 @@ def sync_inventory(specs: list[ClassSpec], now: float) -> dict[str, list[str]]:
                 _sync_sut(cls, sut, now, changed)
         names = [s.name for s in specs]
         for cls in SutClass.select().where(SutClass.enabled & SutClass.name.not_in(names)):
-            SutClass.update(enabled=False, updated_at=now).where(SutClass.id == cls.id).execute()
-            changed["disabled"].append(cls.name)
-            log(ACTOR, "sutclass", cls.id, "enabled", "disabled", now)
+            n = SutClass.update(enabled=False, updated_at=now).where(
+                (SutClass.id == cls.id) & SutClass.enabled).execute()
+            if n:  # compare-and-set: only the writer that disabled it logs it
+                changed["disabled"].append(cls.name)
+                log(ACTOR, "sutclass", cls.id, "enabled", "disabled", now)
         gone = Sut.select().where(Sut.name.not_in(list(declared)) & (Sut.health != SutState.RETIRED))
-        for sut in gone:
-            _set_health(sut, SutState.RETIRED, now, "removed from the configuration", retired_at=now)
-            changed["retired"].append(sut.name)
+        for retired in gone:
+            _set_health(retired, SutState.RETIRED, now, "removed from the configuration", retired_at=now)
+            changed["retired"].append(retired.name)
         bump()
     return changed
 
@@ -87,8 +90,11 @@ def _sync_sut(cls: SutClass, spec: SutSpec, now: float, changed: dict) -> None:
 
 
 def _set_health(sut: Sut, health: SutState, now: float, reason: str | None, **fields) -> None:
-    Sut.update(health=health, reason=reason, **fields).where(Sut.id == sut.id).execute()
-    log(ACTOR, "sut", sut.id, sut.health, health, now, reason)
+    if sut.health == health:  # the same state, afresh (a changed connection is probed again)
+        Sut.update(reason=reason, **fields).where((Sut.id == sut.id) & (Sut.health == health)).execute()
+        return
+    transition(Sut, sut.id, sut.health, health, field="health", actor=ACTOR, now=now, detail=reason,
+               reason=reason, **fields)
 
 
 def list_classes() -> list[SutClass]:
@@ -109,6 +115,15 @@ def class_suts(class_id: int, *, retired: bool = False) -> list[Sut]:
     return list(query.order_by(Sut.name))
 
 
+def claim(sut_id: int) -> Sut | None:
+    """Lock the SUT for this transaction and return it if it is healthy and held by nobody."""
+    lock(Sut, sut_id)
+    sut = Sut.get_by_id(sut_id)
+    if sut.health != SutState.HEALTHY or sut_id in holders(sut.sutclass_id):
+        return None
+    return sut
+
+
 def holders(class_id: int | None = None) -> dict[int, tuple[str, int, int]]:
     """sut id -> (kind, record id, user id) for every SUT held by an active job or lease."""
     leases = Lease.select(Lease.id, Lease.sut, Lease.user).where(
@@ -120,8 +135,9 @@ def holders(class_id: int | None = None) -> dict[int, tuple[str, int, int]]:
     if class_id is not None:
         leases = leases.where(Lease.sutclass == class_id)
         jobs = jobs.where(Job.sutclass == class_id)
-    out = {row.sut_id: ("lease", row.id, row.user_id) for row in leases}
-    out.update({row.sut_id: ("job", row.id, row.user_id) for row in jobs})
+    out: dict[int, tuple[str, int, int]] = {}
+    for kind, rows in (("lease", leases), ("job", jobs)):
+        out.update({cast(int, row.sut_id): (kind, row.id, row.user_id) for row in rows})  # not null
     return out
 
 
@@ -133,8 +149,8 @@ class ClassUsage:
 
 
 def class_usage(cls: SutClass, now: float, start: float | None, end: float | None) -> ClassUsage:
-    suts = Sut.select(Sut.id, Sut.created_at, Sut.retired_at, Sut.health).where(Sut.sutclass == cls.id)
-    suts = list(suts)
+    suts = list(Sut.select(Sut.id, Sut.created_at, Sut.retired_at, Sut.health)
+                .where(Sut.sutclass == cls.id))
     total = sum(1 for s in suts if s.health != SutState.RETIRED)
     in_use = len(holders(cls.id))
     if start is None and end is None:

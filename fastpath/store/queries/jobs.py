@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from fastpath.core.states import HOLDING_JOB, JobState, Publish, SutState
-from fastpath.store.models import Job, Sut, Usage
-from fastpath.store.queries.base import atomic, bump, lock, log, transition
-from fastpath.store.queries.inventory import holders
+from fastpath.core.states import HOLDING_JOB, JobState, JobStep, Publish
+from fastpath.store.models import Job, Usage
+from fastpath.store.queries.base import atomic, bump, log, transition
+from fastpath.store.queries.inventory import claim
 from fastpath.store.queries.plans import rollup_plan
 
 ACTOR = "controller"
@@ -21,16 +22,15 @@ def get_job(id: int) -> Job:
 def assign_job(job_id: int, sut_id: int, now: float) -> bool:
     """Hand a free, healthy SUT to a queued job; False if either has moved on."""
     with atomic():
-        lock(Sut, sut_id)
-        sut = Sut.get_by_id(sut_id)
-        if sut.health != SutState.HEALTHY or sut_id in holders(sut.sutclass_id):
+        sut = claim(sut_id)
+        if sut is None:
             return False
         job = Job.get_by_id(job_id)
         progress = {k: v for k, v in (job.progress or {}).items() if k == "avoid"}
         progress["nonce"] = uuid.uuid4().hex[:12]  # names its directory on the SUT (runs.job_path)
         if not transition(Job, job_id, JobState.QUEUED, JobState.ASSIGNED, actor=ACTOR, now=now,
                           detail=sut.name, sut=sut_id, assigned_at=now, attempts=job.attempts + 1,
-                          step="connect", progress=progress, due_at=now, last_error=job.last_error):
+                          step=JobStep.CONNECT, progress=progress, due_at=now, last_error=job.last_error):
             return False
         Usage.create(sut=sut_id, sutclass=sut.sutclass_id, user=job.user_id, kind="job", ref=job_id,
                      started_at=now)
@@ -68,12 +68,12 @@ def _end_usage(job_id: int, now: float) -> None:
         (Usage.kind == "job") & (Usage.ref == job_id) & Usage.ended_at.is_null()).execute()
 
 
-def requeue_job(job: Job, reason: str, now: float, *, avoid: list[int] | None = None,
-                boot_failure: bool = False) -> str:
+def requeue_job(job: Job, reason: str, now: float, *, retry_at: float | None = None,
+                avoid: list[int] | None = None, boot_failure: bool = False) -> str:
     """An attempt failed for a reason that is not the job's fault: queue it again.
 
-    After MAX_ATTEMPTS attempts (or two boot failures) the job fails instead.
-    Returns the job's new state.
+    The job is not handed a SUT before `retry_at`. After MAX_ATTEMPTS attempts
+    (or two boot failures) the job fails instead. Returns the job's new state.
     """
     with atomic():
         current = Job.get_by_id(job.id)
@@ -83,8 +83,9 @@ def requeue_job(job: Job, reason: str, now: float, *, avoid: list[int] | None = 
         give_up = current.attempts >= MAX_ATTEMPTS or boots >= 2
         new = JobState.FAILED if give_up else JobState.QUEUED
         progress = {"avoid": avoid} if avoid else {}
-        fields = dict(sut=None, step=None, progress=progress, due_at=None, last_error=reason[:4000],
-                      boot_failures=boots, session_id=None)
+        fields: dict[str, Any] = dict(
+            sut=None, step=None, progress=progress, due_at=None if give_up else retry_at,
+            last_error=reason[:4000], boot_failures=boots, session_id=None)
         if give_up:
             fields["finished_at"] = now
         transition(Job, job.id, current.state, new, actor=ACTOR, now=now, detail=reason[:2000],
@@ -101,7 +102,7 @@ def finish_job(job: Job, state: JobState, now: float, *, publish: bool, results:
     with atomic():
         done = transition(
             Job, job.id, HOLDING_JOB, state, actor=ACTOR, now=now, detail=reason,
-            finished_at=now, step="done", due_at=now, results=results, errors=errors,
+            finished_at=now, step=JobStep.DONE, due_at=now, results=results, errors=errors,
             last_error=reason, publish=(Publish.PENDING if publish else Publish.SKIPPED)
             if state == JobState.COMPLETED else None,
         )
@@ -124,6 +125,7 @@ def record_published(job_id: int, now: float) -> None:
         log(ACTOR, "job", job_id, None, None, now, "published")
 
 
-def delay_publish(job_id: int, until: float, reason: str) -> None:
-    Job.update(due_at=until, last_error=reason[:4000]).where(
+def delay_publish(job_id: int, failures: int, until: float, reason: str) -> None:
+    """A publish failed for the `failures`-th time in a row: try again at `until`."""
+    Job.update(due_at=until, publish_failures=failures, last_error=reason[:4000]).where(
         (Job.id == job_id) & (Job.publish == Publish.PENDING)).execute()

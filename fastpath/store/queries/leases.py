@@ -5,12 +5,12 @@ from __future__ import annotations
 import peewee as pw
 
 from fastpath.core import leasetime
-from fastpath.core.states import LeaseState, SutState
+from fastpath.core.states import LeaseState
 from fastpath.core.sutclass import reset_method
 from fastpath.errors import Conflict, NotFound
 from fastpath.store.models import Lease, LeaseKey, Sut, SutClass, Usage, User
 from fastpath.store.queries.base import atomic, bump, lock, log, transition
-from fastpath.store.queries.inventory import get_class, holders
+from fastpath.store.queries.inventory import claim, get_class
 from fastpath.store.queries.suts import begin_reset
 
 
@@ -85,9 +85,8 @@ def grant_lease(lease_id: int, sut_id: int, now: float, *, kernel: tuple[str, st
     `kernel` is the (release, cmdline) seen on the SUT just before.
     """
     with atomic():
-        lock(Sut, sut_id)
-        sut = Sut.get_by_id(sut_id)
-        if sut.health != SutState.HEALTHY or sut_id in holders(sut.sutclass_id):
+        sut = claim(sut_id)
+        if sut is None:
             return False
         lease = Lease.get_by_id(lease_id)
         duration = lease.duration or leasetime.duration(None, sut.sutclass.params)
@@ -108,7 +107,8 @@ def extend_lease(lease: Lease, more: object, actor: str, now: float, *, admin: b
     with atomic():
         lock(Lease, lease.id)
         current = Lease.get_by_id(lease.id)
-        if current.state != LeaseState.ACQUIRED or current.expires_at is None:
+        if (current.state != LeaseState.ACQUIRED or current.expires_at is None
+                or current.acquired_at is None):
             raise Conflict(f"lease {lease.id} is {current.state}; only an acquired lease can be extended")
         new = leasetime.extended(current.acquired_at, current.expires_at, more,
                                  lease.sutclass.params, admin=admin)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 import peewee as pw
 
-from fastpath.core.states import ACTIVE_PLAN, JobState, PlanState, plan_state
+from fastpath.core.states import ACTIVE_PLAN, JobState, PlanState, Publish, plan_state
 from fastpath.errors import Conflict, NotFound
 from fastpath.store.models import Job, Plan, Sut, SutClass, User
 from fastpath.store.queries.base import atomic, bump, log, transition
@@ -26,7 +27,10 @@ def create_plan(user: User, cls: SutClass, document: dict, jobs: Sequence[tuple[
     try:
         return _create_plan(user, cls, document, jobs, priority, publish, now, key)
     except pw.IntegrityError:  # the same request, at the same moment
-        return find_request(user, key)
+        earlier = find_request(user, key)
+        if earlier is None:
+            raise
+        return earlier
 
 
 def _create_plan(user, cls, document, jobs, priority, publish, now, key) -> Plan:
@@ -67,9 +71,10 @@ def job_counts(plan_ids: Sequence[int]) -> dict[int, Counter]:
     out: dict[int, Counter] = defaultdict(Counter)
     if not plan_ids:
         return out
-    rows = (Job.select(Job.plan, Job.state, pw.fn.COUNT(Job.id).alias("n"),
+    rows: Any = (Job.select(Job.plan, Job.state, pw.fn.COUNT(Job.id).alias("n"),
                        pw.fn.SUM(Job.results).alias("results"), pw.fn.SUM(Job.errors).alias("errors"),
-                       pw.fn.SUM(pw.Case(None, [(Job.publish == "pending", 1)], 0)).alias("unpublished"))
+                       pw.fn.SUM(pw.Case(None, [(Job.publish == Publish.PENDING, 1)], 0))
+                       .alias("unpublished"))
             .where(Job.plan.in_(list(plan_ids))).group_by(Job.plan, Job.state).tuples())
     for plan_id, state, n, results, errors, unpublished in rows:
         out[plan_id][state] += n
@@ -129,7 +134,7 @@ def rollup_plan(plan_id: int, now: float, *, actor: str = "controller") -> None:
     new = plan_state(started, plan.cancel_requested, counts)
     if new == plan.state:
         return
-    fields = {}
+    fields: dict[str, Any] = {}
     if new == PlanState.RUNNING or (started and plan.started_at is None):
         fields["started_at"] = plan.started_at or now
     if new not in ACTIVE_PLAN:

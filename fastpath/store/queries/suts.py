@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from fastpath.core import backoff
 from fastpath.core.states import PROBED, SutState
-from fastpath.core.sutclass import reset_method
+from fastpath.core.sutclass import refusal_stands
 from fastpath.store.models import Sut
-from fastpath.store.queries.base import bump, log
+from fastpath.store.queries.base import bump, transition
 from fastpath.store.queries.inventory import holders
+
+ACTOR = "controller"
 
 
 def get_sut(id: int) -> Sut:
@@ -29,25 +34,23 @@ def suts_to_probe(now: float, idle_interval: float) -> list[Sut]:
 
 
 def _refused(sut: Sut) -> bool:
-    """A reset the guard refused waits for an admin: until the class's reset method changes."""
-    refused = (sut.facts or {}).get("reset_refused")
-    return bool(refused) and sut.health == SutState.UNHEALTHY and reset_method(sut.params or {}) == refused
+    """A reset (or a boot back) the guard refused waits for an admin: until the class's
+    method for it changes. Probing it back into service would only repeat the refusal."""
+    return sut.health == SutState.UNHEALTHY and refusal_stands(
+        (sut.facts or {}).get("reset_refused"), sut.params or {})
 
 
 def record_ok(sut_id: int, now: float, *, facts: dict | None = None, fresh: bool = False) -> None:
     """The SUT answered over SSH: healthy from any probed state (`fresh`: over a new connection)."""
     sut = Sut.get_by_id(sut_id)
-    fields = dict(last_ok_at=now, failures=0, next_check_at=None, reason=None)
+    fields: dict[str, Any] = dict(last_ok_at=now, failures=0, next_check_at=None, reason=None)
     if fresh:
         fields["fresh_ok_at"] = now
     if facts is not None:
         fields["facts"] = {**(sut.facts or {}), **facts}
     if sut.health in PROBED and sut.health != SutState.HEALTHY:
-        n = Sut.update(health=SutState.HEALTHY, **fields).where(
-            (Sut.id == sut_id) & (Sut.health == sut.health)
-        ).execute()
-        if n:
-            log("controller", "sut", sut_id, sut.health, SutState.HEALTHY, now)
+        if transition(Sut, sut_id, sut.health, SutState.HEALTHY, field="health", actor=ACTOR,
+                      now=now, **fields):
             bump()
     else:
         Sut.update(**fields).where(Sut.id == sut_id).execute()
@@ -61,20 +64,17 @@ def record_failure(sut_id: int, now: float, reason: str, *, base: float, cap: fl
     """
     sut = Sut.get_by_id(sut_id)
     failures = sut.failures + 1
-    delay = min(cap, base * 2 ** (failures - 1))
+    delay = backoff.delay(failures, base, cap)
     fields = dict(failures=failures, reason=reason[:2000], next_check_at=now + delay)
-    if sut.health in PROBED:
-        n = Sut.update(health=SutState.UNHEALTHY, **fields).where(
-            (Sut.id == sut_id) & (Sut.health == sut.health)
-        ).execute()
-        if n and sut.health != SutState.UNHEALTHY:
-            log("controller", "sut", sut_id, sut.health, SutState.UNHEALTHY, now, reason[:2000])
+    if sut.health in PROBED and sut.health != SutState.UNHEALTHY:
+        transition(Sut, sut_id, sut.health, SutState.UNHEALTHY, field="health", actor=ACTOR, now=now,
+                   detail=reason[:2000], **fields)
     else:
         Sut.update(**fields).where(Sut.id == sut_id).execute()
     return delay
 
 
-def pin_host_key(sut_id: int, key: str) -> str:
+def pin_host_key(sut_id: int, key: str) -> str | None:
     """Trust on first use: store `key` unless one is pinned already; the pinned key."""
     Sut.update(host_key=key).where((Sut.id == sut_id) & Sut.host_key.is_null()).execute()
     return Sut.get_by_id(sut_id).host_key
@@ -85,18 +85,19 @@ def set_facts(sut_id: int, facts: dict) -> None:
     Sut.update(facts={**(sut.facts or {}), **facts}).where(Sut.id == sut_id).execute()
 
 
-def begin_reset(sut_id: int, why: str, method: str, now: float) -> bool:
-    """Put the SUT in `reset` (from a probed state): neither free nor held until it is done."""
+def begin_reset(sut_id: int, why: str, method: str, now: float, *, kind: str = "reset") -> bool:
+    """Put the SUT in `reset` (from a probed state): neither free nor held until it is done.
+    `kind` is `reset` (after a lease) or `boot_back` (to its own kernel before one)."""
     sut = Sut.get_by_id(sut_id)
     if sut.health not in PROBED:
         return False
-    facts = {**(sut.facts or {}), "reset": {"phase": "due", "why": why, "method": method}}
-    n = Sut.update(health=SutState.RESET, reason=why, facts=facts).where(
-        (Sut.id == sut_id) & (Sut.health == sut.health)).execute()
-    if n:
-        log("controller", "sut", sut_id, sut.health, SutState.RESET, now, why)
+    facts = {**(sut.facts or {}),
+             "reset": {"phase": "due", "why": why, "method": method, "kind": kind}}
+    moved = transition(Sut, sut_id, sut.health, SutState.RESET, field="health", actor=ACTOR, now=now,
+                       detail=why, reason=why, facts=facts)
+    if moved:
         bump()
-    return bool(n)
+    return moved
 
 
 def reset_step(sut_id: int, **fields) -> None:
@@ -114,15 +115,15 @@ def end_reset(sut_id: int, now: float, *, failed: str | None = None, seen: dict 
     sut = Sut.get_by_id(sut_id)
     facts = {**(sut.facts or {}), **(seen or {}), "reset": None, "reset_refused": refused}
     new = SutState.UNHEALTHY if failed else SutState.HEALTHY
-    fields = (dict(reason=failed[:2000], failures=sut.failures + 1, next_check_at=now + base)
-              if failed else dict(reason=None, failures=0, next_check_at=None, last_ok_at=now,
-                                  fresh_ok_at=now))
-    n = Sut.update(health=new, facts=facts, **fields).where(
-        (Sut.id == sut_id) & (Sut.health == SutState.RESET)).execute()
-    if n:
-        log("controller", "sut", sut_id, SutState.RESET, new, now, failed)
+    fields: dict[str, Any] = (
+        dict(reason=failed[:2000], failures=sut.failures + 1, next_check_at=now + base)
+        if failed else dict(reason=None, failures=0, next_check_at=None, last_ok_at=now,
+                            fresh_ok_at=now))
+    moved = transition(Sut, sut_id, SutState.RESET, new, field="health", actor=ACTOR, now=now,
+                       detail=failed, facts=facts, **fields)
+    if moved:
         bump()
-    return bool(n)
+    return moved
 
 
 def in_reset() -> list[Sut]:

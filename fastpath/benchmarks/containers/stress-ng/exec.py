@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from typing import NoReturn
 
 import yaml
 
@@ -18,7 +19,7 @@ SHARE = "/fastpath-share"
 KNOWN = ("method", "time", "workers")
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     sys.exit(f"stress-ng/cpu: {message}")
 
 

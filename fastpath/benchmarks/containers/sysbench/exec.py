@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+from typing import NoReturn
 
 import yaml
 
@@ -17,7 +18,7 @@ LIMITS = {"threads": (1, 1024, 1), "max_prime": (100, 10_000_000, 10000), "time"
 SHARE = "/fastpath-share"
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     sys.exit(f"sysbench/cpu: {message}")
 
 
