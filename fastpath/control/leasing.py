@@ -83,9 +83,10 @@ class Leasing:
             if install:
                 with ctl.fence():
                     leases.key_intent(lease_id, sut_id, ctl.clock())
-            seen = boot_facts(remote, access.install_script(sshkeys.line(lease.ssh_key, lease_id),
-                                                            sut.params.get("authorized_keys"))
-                              if install else "")
+            key_script = (access.install_script(sshkeys.line(lease.ssh_key, lease_id),
+                                                sut.params.get("authorized_keys"))
+                          if install and lease.ssh_key else "")
+            seen = boot_facts(remote, key_script)
             ctl.prober.record(sut, dict(seen))
             if not baseline(sut.facts, seen):  # a job left its kernel: back to the SUT's own first
                 with ctl.fence():
