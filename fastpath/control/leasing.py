@@ -71,27 +71,33 @@ class Leasing:
         if lease.state != "queued":
             return
         remote = None
+        # The machine id, for the guard, as the SUT's probes saw it (it never changes). The key
+        # goes in with the same command as the probe (one round trip), recorded first: if the
+        # SUT turns out to need a boot back, the sweep takes the key away again before that.
+        known = sut.facts or {}
+        maybe_own = not known.get("machine_id") or self._own_host(known)  # unknown: fail closed
+        install = bool(lease.ssh_key) and (not maybe_own
+                                           or bool(sut.params.get("lessee_keys_on_own_host")))
         try:
             remote = prober.connect(sut, ctl.connections, new=True)
-            seen = boot_facts(remote)
+            if install:
+                with ctl.fence():
+                    leases.key_intent(lease_id, sut_id, ctl.clock())
+            key_script = (access.install_script(sshkeys.line(lease.ssh_key, lease_id),
+                                                sut.params.get("authorized_keys"))
+                          if install and lease.ssh_key else "")
+            seen = boot_facts(remote, key_script)
             ctl.prober.record(sut, dict(seen))
             if not baseline(sut.facts, seen):  # a job left its kernel: back to the SUT's own first
                 with ctl.fence():
                     suts.begin_reset(sut_id, f"booting back to its own kernel for lease {lease_id}",
                                      boot_back_method(sut.params), ctl.clock(), kind="boot_back")
                 return
-            installed = False
-            if lease.ssh_key:
-                if self._own_host(seen) and not sut.params.get("lessee_keys_on_own_host"):
-                    with ctl.fence():
-                        leases.note_access(lease_id, "key not installed: the SUT is the "
-                                           "scheduler's own host (lessee_keys_on_own_host is off)")
-                else:
-                    with ctl.fence():
-                        leases.key_intent(lease_id, sut_id, ctl.clock())
-                    access.install(remote, sshkeys.line(lease.ssh_key, lease_id),
-                                   sut.params.get("authorized_keys"))
-                    installed = True
+            if lease.ssh_key and not install:
+                with ctl.fence():
+                    leases.note_access(lease_id, "key not installed: the SUT is the "
+                                       "scheduler's own host (lessee_keys_on_own_host is off)")
+            installed = install
             with ctl.fence():
                 granted = leases.grant_lease(lease_id, sut_id, ctl.clock(),
                                              kernel=(seen["release"], seen["cmdline"]))

@@ -32,7 +32,12 @@ def _path(path: str | None) -> str:
 
 def install(remote: Remote, line: str, path: str | None = None) -> None:
     """Add `line` (a tagged key), dropping stale tagged lines; create the file if needed."""
-    script = f"""set -e
+    remote.run(install_script(line, path), timeout=30)
+
+
+def install_script(line: str, path: str | None = None) -> str:
+    """The script of `install`, to run on its own or after another command."""
+    return f"""set -e
 f={_path(path)}; keep=""
 d=$(dirname "$f")
 if [ ! -d "$d" ]; then mkdir -p "$d"; chmod 700 "$d"; fi
@@ -42,7 +47,6 @@ t=$(mktemp "$d/.fastpath-keys.XXXXXX")
 printf '%s\\n' {shlex.quote(line)} >> "$t"
 cat "$t" > "$f"; rm -f "$t"
 """
-    remote.run(script, timeout=30)
 
 
 def remove(remote: Remote, keep: int | None, path: str | None = None) -> None:

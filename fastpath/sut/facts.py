@@ -35,9 +35,14 @@ SW = ("kernel_name", "userspace_name")
 NUMERIC = ("cpu_count", "numa_nodes", "memory_kb")
 
 
-def boot_facts(remote: Remote) -> dict:
-    """boot_id, machine_id, release, cmdline and uid, as the SUT reports them now."""
-    lines = (remote.run(BOOT, timeout=15).stdout.splitlines() + [""] * 5)[:5]
+def boot_facts(remote: Remote, and_then: str = "") -> dict:
+    """boot_id, machine_id, release, cmdline and uid, as the SUT reports them now.
+
+    `and_then`: a script run in the same command, after (it must print nothing), because
+    each command costs a round trip.
+    """
+    script = BOOT + (f"\n({and_then})" if and_then else "")
+    lines = (remote.run(script, timeout=30).stdout.splitlines() + [""] * 5)[:5]
     boot_id, machine_id, release, cmdline, uid = (line.strip() for line in lines)
     return {"boot_id": boot_id, "machine_id": machine_id, "release": release,
             "cmdline": cmdline, "uid": int(uid) if uid.isdigit() else None}

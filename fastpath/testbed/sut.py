@@ -251,8 +251,21 @@ exec {' '.join(sshd)}
                     todo.append(child)
         return sorted(out)
 
+    def _cancel_boot(self) -> None:
+        """Cancel a boot still pending from a power cycle, so that nothing starts after a stop."""
+        text = self._read("boot.pid")
+        if text.isdigit() and int(text) != os.getpid():
+            try:
+                cmd = Path(f"/proc/{text}/cmdline").read_bytes()
+                if b"fastpath.testbed" in cmd and str(self.dir.parent).encode() in cmd:
+                    os.kill(int(text), signal.SIGKILL)
+            except OSError:
+                pass
+        self._file("boot.pid").unlink(missing_ok=True)
+
     def stop(self) -> None:
-        """Switch the SUT off: its sshd and every process of its current boot."""
+        """Switch the SUT off: its sshd and every process of its current boot (and a pending boot)."""
+        self._cancel_boot()
         for pid in self._boot_processes():
             try:
                 os.kill(pid, signal.SIGKILL)
@@ -292,6 +305,7 @@ exec {' '.join(sshd)}
                  "--name", self.name, "--delay", str(delay)],
                 start_new_session=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=log)
+        self._write("boot.pid", str(child.pid))  # a stop cancels it (`_cancel_boot`)
         # reaped in the background: the caller goes on at once, as after a PDU's power cycle
         threading.Thread(target=child.wait, daemon=True).start()
 
