@@ -32,6 +32,7 @@ def create_app(
     max_upload: int = 8 * 1024**3,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
+    resultstore: str | None = None,
 ) -> falcon.App:
     app = falcon.App(middleware=[Database(), Authentication(), QueryParameters(openapi.document())])
     app.req_options.strip_url_path_trailing_slash = True
@@ -47,7 +48,7 @@ def create_app(
     app.add_route("/leases/" + ID, leases, suffix="item")
     app.add_route("/leases/" + ID + "/release", leases, suffix="release")
     if storage is not None:
-        plans = Plans(clock, Storage(storage), max_upload)
+        plans = Plans(clock, Storage(storage), max_upload, resultstore)
         app.add_route("/plans", plans)
         app.add_route("/plans/" + ID, plans, suffix="item")
         app.add_route("/plans/" + ID + "/cancel", plans, suffix="cancel")

@@ -22,6 +22,7 @@ from fastpath.core.states import ACTIVE_PLAN, PlanState, parse_states
 from fastpath.errors import Conflict, Invalid, TooLarge
 from fastpath.plan import schema
 from fastpath.plan.split import split
+from fastpath.results.backend import masked
 from fastpath.store.files import Storage
 from fastpath.store.queries import inventory, plans
 
@@ -30,8 +31,9 @@ SOURCE = "plan"
 
 
 class Plans:
-    def __init__(self, clock, storage: Storage, max_upload: int) -> None:
+    def __init__(self, clock, storage: Storage, max_upload: int, resultstore: str | None = None) -> None:
         self.clock, self.storage, self.max_upload = clock, storage, max_upload
+        self.resultstore = masked(resultstore) if resultstore else None
 
     @needs("exec")
     def on_post(self, req, resp) -> None:
@@ -115,7 +117,9 @@ class Plans:
     @needs("query")
     def on_get_item(self, req, resp, id: int) -> None:
         plan = plans.get_plan(id)
-        resp.media = {"status": "success", "plan": plan_view(plan, jobs=plans.plan_jobs(id))}
+        view = plan_view(plan, jobs=plans.plan_jobs(id))
+        view["resultstore"] = self.resultstore if plan.publish else None
+        resp.media = {"status": "success", "plan": view}
 
     @needs("exec")
     def on_patch_item(self, req, resp, id: int) -> None:

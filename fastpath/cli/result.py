@@ -10,9 +10,10 @@ from fastpath.cli.output import ExitStatus, emit_json, fail, json_option, report
 
 NONE = "<none>"
 FIELDS = {
-    "swprofile": [("ID", "id"), ("Kernel Name", "kernel_name"), ("Kernel Git SHA", "kernel_git_sha"),
-                  ("Userspace", "userspace"), ("cmdline", "cmdline"), ("sysctl", "sysctl"),
-                  ("bootscript", "bootscript")],
+    "swprofile": [("ID", "id"), ("Content Hash", "content_hash"), ("Kernel Name", "kernel_name"),
+                  ("Kernel Git SHA", "kernel_git_sha"), ("Kernel", "kernel_digest"),
+                  ("Modules", "modules_digest"), ("Userspace", "userspace"), ("cmdline", "cmdline"),
+                  ("sysctl", "sysctl"), ("bootscript", "bootscript")],
     "sut": [("ID", "id"), ("Host Name", "host_name"), ("Architecture", "architecture"),
             ("CPU Count", "cpu_count"), ("CPU Model", "cpu_model"), ("Product Name", "product_name")],
     "benchmark": [("ID", "id"), ("Suite", "suite"), ("Name", "name"), ("Type", "type"),
@@ -43,6 +44,43 @@ def box(headers: list[str] | None, rows: list[list[str]], right: set[int] = froz
     return "\n".join(out)
 
 
+def _instant(text: str | None, option: str) -> str | None:
+    """An ISO date or date-time (UTC unless it says otherwise) as stored: YYYY-MM-DDTHH:MM:SSZ."""
+    if text is None:
+        return None
+    from datetime import UTC, datetime
+
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"{option} {text!r}: expected a date or date-time such as 2026-12-01 or "
+             "2026-12-01T08:30:00Z", ExitStatus.USAGE)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def scope_options(f):
+    """--plan, --since and --until: which plans' and which time's results count."""
+    f = click.option("--until", help="Only results collected before this UTC date or date-time.")(f)
+    f = click.option("--since", help="Only results collected at or after this UTC date or date-time.")(f)
+    return click.option("--plan", "plans", multiple=True, type=click.IntRange(min=1),
+                        help="Only results of this plan (repeatable).")(f)
+
+
+def _scope(plans: tuple[int, ...], since: str | None, until: str | None) -> dict:
+    return {"plans": tuple(plans), "since": _instant(since, "--since"), "until": _instant(until, "--until")}
+
+
+def _plans_notice(aggregates, plans: tuple[int, ...]) -> str | None:
+    """One line when the results pooled come from several plans that were not asked for."""
+    found = sorted({a.plan_id for a in aggregates}, key=lambda p: (p is None, p or 0))
+    if plans or len(found) < 2:
+        return None
+    names = ", ".join("none" if p is None else str(p) for p in found)
+    return f"Note: these results pool {len(found)} plans ({names}); name one with --plan ID."
+
+
 @click.group()
 def result() -> None:
     """List, analyse and merge resultstores (csv:///dir, sqlite:///file, mysql://...)."""
@@ -53,15 +91,22 @@ def result() -> None:
 @click.option("--object", "kind", required=True, type=click.Choice(["sut", "swprofile", "benchmark"]),
               help="Which objects to list.")
 @click.option("--id", "glob", help="Only objects whose ID matches this glob.")
+@scope_options
 @json_option
 @reports_errors
-def list_(store: str, kind: str, glob: str | None, as_json: bool) -> None:
+def list_(store: str, kind: str, glob: str | None, plans: tuple[int, ...], since: str | None,
+          until: str | None, as_json: bool) -> None:
     """List the SUTs, swprofiles or benchmarks in STORE with their metadata."""
-    from fastpath.results.backend import open_store
+    from fastpath.results.backend import Filters, open_store
 
+    scope = _scope(plans, since, until)
     s = open_store(store)
     try:
         rows = [r for r in s.rows(kind) if glob is None or fnmatch.fnmatchcase(r["id"], glob)]
+        if plans or since or until:  # only the objects the scoped results and errors name
+            f = Filters(**scope)
+            used = {getattr(a, kind) for a in s.aggregate(f)} | {e[kind] for e in s.errors(f)}
+            rows = [r for r in rows if r["id"] in used]
     finally:
         s.close()
     if glob is not None and not rows:
@@ -92,10 +137,12 @@ def _pct(x: float | None, mean: float) -> str:
 @click.option("--sut", help="Only results from SUTs whose ID matches this glob.")
 @click.option("--relative", is_flag=True,
               help="Show min, confidence interval and max relative to the mean.")
+@scope_options
 @json_option
 @reports_errors
 def show(store: str, swprofiles: tuple[str, ...], benchmark: str | None, sut: str | None,
-         relative: bool, as_json: bool) -> None:
+         relative: bool, plans: tuple[int, ...], since: str | None, until: str | None,
+         as_json: bool) -> None:
     """Statistics of the results in STORE, or a comparison of swprofiles."""
     from fastpath.results import analysis
     from fastpath.results.backend import Filters, open_store
@@ -107,7 +154,7 @@ def show(store: str, swprofiles: tuple[str, ...], benchmark: str | None, sut: st
             if sw not in known:
                 fail(f"no swprofile {sw!r} in {store}; known: {', '.join(sorted(known)) or 'none'}",
                      ExitStatus.NOT_FOUND)
-        aggregates = s.aggregate(Filters(swprofiles, benchmark, sut))
+        aggregates = s.aggregate(Filters(swprofiles, benchmark, sut, **_scope(plans, since, until)))
         benches = {r["id"]: r for r in s.rows("benchmark")}
         classes = {(r["benchmark"], r["name"]): r for r in s.rows("resultclass")}
     finally:
@@ -115,8 +162,12 @@ def show(store: str, swprofiles: tuple[str, ...], benchmark: str | None, sut: st
     if not aggregates:
         fail(f"no results in {store} match", ExitStatus.NOT_FOUND)
     labels = _bench_labels(benches)
+    notice = _plans_notice(aggregates, plans)
+    if notice and not as_json:
+        click.echo(notice)
     rows = []
-    for a in sorted(aggregates, key=lambda a: (labels[a.benchmark], a.resultclass, a.swprofile)):
+    for a in sorted((analysis.pool(parts) for parts in analysis.groups(aggregates).values()),
+                    key=lambda a: (labels[a.benchmark], a.resultclass, a.swprofile)):
         rc = classes.get((a.benchmark, a.resultclass), {})
         rows.append({"benchmark": labels[a.benchmark], "benchmark_id": a.benchmark,
                      "resultclass": a.resultclass, "unit": rc.get("unit"),

@@ -72,6 +72,27 @@ def t_quantile(p: float, df: float) -> float:
     return (lo + hi) / 2.0
 
 
+def pool(parts: list[Aggregate]) -> Aggregate:
+    """The sessions of one group as one Aggregate (Chan et al.'s pairwise combination)."""
+    first = parts[0]
+    n, mean, m2, lo, hi = 0, 0.0, 0.0, first.min, first.max
+    for a in parts:
+        total = n + a.count
+        delta = a.mean - mean
+        mean += delta * a.count / total
+        m2 += a.m2 + delta * delta * n * a.count / total
+        n, lo, hi = total, min(lo, a.min), max(hi, a.max)
+    return Aggregate(first.benchmark, first.resultclass, first.swprofile, n, mean, m2, lo, hi)
+
+
+def groups(aggregates: list[Aggregate]) -> dict[tuple[str, str, str], list[Aggregate]]:
+    """The sessions of each (benchmark, resultclass, swprofile), in session order."""
+    out: dict[tuple[str, str, str], list[Aggregate]] = {}
+    for a in sorted(aggregates, key=lambda a: (a.plan_id or 0, a.job_id or 0, a.session or "")):
+        out.setdefault((a.benchmark, a.resultclass, a.swprofile), []).append(a)
+    return out
+
+
 @dataclass(frozen=True)
 class Summary:
     count: int

@@ -106,7 +106,8 @@ def serve_api(settings: Settings) -> None:
             from fastpath.api import create_app
 
             bind(settings.database)
-            return create_app(storage=settings.storage, max_upload=settings.max_upload)
+            return create_app(storage=settings.storage, max_upload=settings.max_upload,
+                              resultstore=settings.resultstore)
 
     Api().run()
 

@@ -44,15 +44,18 @@ def url(request, urls):
 
 
 def manifest(values, *, sw="baseline", kernel="6.19.0", sut="demo-01", session=None, errors=(),
-             params=None, job=1, cmdline=("quiet",)) -> dict:
+             params=None, job=1, cmdline=("quiet",), plan=7, when="2026-11-24T10:00:00Z",
+             modules=None) -> dict:
     return {
-        "format": 1, "plan_id": 7, "job_id": job, "session_id": session or str(uuid.uuid4()),
+        "format": 1, "plan_id": plan, "job_id": job, "session_id": session or str(uuid.uuid4()),
+        "collected_at": when,
         "sut": {"name": sut, "fingerprint": {"HW": {"host_name": sut, "architecture": "x86_64",
                                                     "cpu_count": 2, "cpu_model": "Epyc é"},
                                              "SW": {"kernel_name": kernel}}},
         "swprofile": {"name": sw, "kernel_name": kernel, "kernel_git_sha": None,
                       "kernel_digest": None, "userspace": "Debian GNU/Linux 12 (bookworm)",
-                      "cmdline": list(cmdline), "sysctl": [], "bootscript": None},
+                      "cmdline": list(cmdline), "sysctl": [], "bootscript": None,
+                      "modules_digest": modules},
         "benchmarks": [{"suite": "sysbench", "name": "cpu", "type": "container",
                         "image": "localhost/fastpath-bench-sysbench:1",
                         "params": params or {"threads": 1}}],
@@ -67,8 +70,8 @@ def manifest(values, *, sw="baseline", kernel="6.19.0", sut="demo-01", session=N
 def stats(url, **filters):
     store = open_store(url)
     try:
-        return {(a.benchmark.split("@")[0], a.resultclass, a.swprofile): analysis.summarise(a)
-                for a in store.aggregate(Filters(**filters))}
+        return {(key[0].split("@")[0], key[1], key[2]): analysis.summarise(analysis.pool(parts))
+                for key, parts in analysis.groups(store.aggregate(Filters(**filters))).items()}
     finally:
         store.close()
 
@@ -291,3 +294,120 @@ def test_a_publish_killed_at_any_moment_leaves_all_or_nothing(kind, urls, tmp_pa
     store.publish(m)  # the re-publish after the crash
     assert [len(r) for _, r, _ in store.sessions()] == [20000]  # exactly one copy
     store.close()
+
+
+def cli(*args):
+    return CliRunner().invoke(result_cli, [str(a) for a in args])
+
+
+def test_plan_and_time_scope(url):
+    store = open_store(url, create=True)
+    store.publish(manifest([10.0, 11.0], plan=2, job=1, when="2026-11-20T10:00:00Z"))
+    store.publish(manifest([30.0, 31.0], plan=5, job=2, when="2026-11-22T10:00:00Z", sut="demo-02"))
+    store.publish(manifest([50.0], plan=8, job=3, when="2026-11-24T10:00:00Z", errors=[(1, "boom")]))
+    store.close()
+    assert {k: v.count for k, v in stats(url, plans=(2,)).items()} == {
+        ("sysbench/cpu", "events-per-second", "baseline"): 2}
+    assert stats(url, plans=(2, 5))[("sysbench/cpu", "events-per-second", "baseline")].count == 4
+    assert stats(url, plans=(99,)) == {}
+    assert stats(url, since="2026-11-21T00:00:00Z", until="2026-11-24T10:00:00Z")[
+        ("sysbench/cpu", "events-per-second", "baseline")].mean == 30.5
+    pooled = cli("show", url)
+    assert pooled.exit_code == 0, pooled.output
+    assert pooled.output.splitlines()[0] == ("Note: these results pool 3 plans (2, 5, 8); "
+                                             "name one with --plan ID.")
+    one = cli("show", url, "--plan", 5)
+    assert "Note:" not in one.output and "30.50" in one.output
+    two = cli("show", url, "--plan", 2, "--plan", 5)
+    assert "Note:" not in two.output and "20.50" in two.output
+    since = cli("show", url, "--since", "2026-11-23")
+    assert "50.00" in since.output and "Note:" not in since.output
+    until = cli("show", url, "--until", "2026-11-21T00:00:00+00:00")
+    assert "10.50" in until.output
+    assert cli("show", url, "--plan", 99).exit_code == 4
+    bad = cli("show", url, "--since", "yesterday")
+    assert bad.exit_code == 2 and "--since 'yesterday'" in bad.output
+    suts = cli("list", url, "--object", "sut", "--plan", 5).output
+    assert "demo-02" in suts and "demo-01" not in suts
+    assert "demo-01" in cli("list", url, "--object", "sut", "--plan", 8).output  # only an error there
+    store = open_store(url)
+    try:
+        assert [(e["plan_id"], e["job_id"]) for e in store.errors(Filters(plans=(8,)))] == [(8, 3)]
+        assert store.errors(Filters(plans=(2,))) == []
+    finally:
+        store.close()
+
+
+V1 = {"result": "session_id benchmark resultclass repeat value sut swprofile job_id plan_id",
+      "error": "session_id benchmark phase idx timestamp sut swprofile code message",
+      "swprofile": "id name kernel_name kernel_git_sha kernel_digest userspace cmdline sysctl bootscript "
+                   "content_hash"}
+
+
+def _make_v1(url: str) -> None:
+    """Turn a fresh store into one as version 1 wrote it: no new columns, no plan index."""
+    from pathlib import Path
+
+    if url.startswith("csv://"):
+        root = Path(url[len("csv://"):])
+        for table, names in V1.items():
+            files = [root / "swprofile.csv"] if table == "swprofile" else \
+                sorted((root / "sessions").glob(f"*/{table}.csv"))
+            for f in files:
+                import csv
+
+                with f.open(newline="") as src:
+                    rows = list(csv.DictReader(src))
+                with f.open("w", newline="") as out:
+                    w = csv.DictWriter(out, names.split(), extrasaction="ignore")
+                    w.writeheader()
+                    w.writerows(rows)
+        (root / "meta.csv").write_text("key,value\r\nformat,fastpath-resultstore\r\nversion,1\r\n")
+        return
+    store = open_store(url)
+    try:
+        store._run("DROP INDEX " + (f"{store.q('result_plan')} ON {store.q('result')}" if store.mysql
+                                    else store.q("result_plan")))
+        for table, names in V1.items():
+            for c in set(store._columns(table)) - set(names.split()):
+                store._run(f"ALTER TABLE {store.q(table)} DROP COLUMN {store.q(c)}")
+        store._run(f"UPDATE {store.q('meta')} SET {store.q('value')} = '1' WHERE {store.q('key')} = 'version'")
+    finally:
+        store.close()
+
+
+def test_a_version_1_store_is_upgraded_when_opened(url):
+    store = open_store(url, create=True)
+    store.publish(manifest([10.0, 12.0], errors=[(3, "exit")]))
+    store.close()
+    _make_v1(url)
+    store = open_store(url)  # upgrades
+    try:
+        meta = {r["key"]: r["value"] for r in store.rows("meta")}
+        assert meta["version"] == "2"
+        [row] = store.rows("swprofile")
+        assert row["modules_digest"] is None and row["id"] == "baseline"
+        assert {e["plan_id"] for e in store.errors(Filters())} == {None}
+        assert [a.count for a in store.aggregate(Filters(plans=(7,)))] == [2]
+        assert store.aggregate(Filters(since="2026-01-01T00:00:00Z")) == []  # old rows have no time
+        # the same content publishes under the same ID; the hash without modules is unchanged
+        store.publish(manifest([14.0]))
+        store.publish(manifest([15.0], modules="sha256:abc"))
+        assert sorted(r["id"] for r in store.rows("swprofile")) == ["baseline", "baseline~2"]
+        if not url.startswith("csv://"):
+            names = ({r[2] for r in store._run("SHOW INDEX FROM `result`").fetchall()} if store.mysql else
+                     {r[0] for r in store._run("SELECT name FROM sqlite_master WHERE type='index'")})
+            assert "result_plan" in names
+    finally:
+        store.close()
+    store = open_store(url)  # a second open finds nothing to do
+    store.close()
+
+
+def test_the_plan_filter_uses_an_index_on_sqlite(tmp_path):
+    url = f"sqlite:///{tmp_path}/r.db"
+    store = open_store(url, create=True)
+    store.publish(manifest([1.0]))
+    plan = store._run("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM result WHERE plan_id IN (7)").fetchall()
+    store.close()
+    assert any("result_plan" in str(row) for row in plan), plan
