@@ -19,8 +19,9 @@ FIELDS = {
     "benchmark": [("ID", "id"), ("Suite", "suite"), ("Name", "name"), ("Type", "type"),
                   ("Image", "image"), ("Params", "params"), ("Params Hash", "params_hash")],
 }
-LEGEND = ("Changes are of the mean, relative to the first swprofile. better/worse: significant by "
-          "Welch's t-test (p < 0.05, two-sided); ~: not significant; ?: too few samples.")
+LEGEND = ("Changes are of the mean of session means, relative to the first swprofile, with their 95% "
+          "interval and the p-value of Welch's t-test over session means (two-sided). better/worse: "
+          "p < 0.05; ~: not significant; ?: fewer than 2 sessions; weak: fewer than 3 sessions on a side.")
 
 
 def box(headers: list[str] | None, rows: list[list[str]], right: set[int] = frozenset()) -> str:
@@ -166,13 +167,13 @@ def show(store: str, swprofiles: tuple[str, ...], benchmark: str | None, sut: st
     if notice and not as_json:
         click.echo(notice)
     rows = []
-    for a in sorted((analysis.pool(parts) for parts in analysis.groups(aggregates).values()),
-                    key=lambda a: (labels[a.benchmark], a.resultclass, a.swprofile)):
-        rc = classes.get((a.benchmark, a.resultclass), {})
-        rows.append({"benchmark": labels[a.benchmark], "benchmark_id": a.benchmark,
-                     "resultclass": a.resultclass, "unit": rc.get("unit"),
-                     "improvement": rc.get("improvement"), "swprofile": a.swprofile,
-                     "summary": analysis.summarise(a)})
+    grouped = analysis.groups(aggregates)
+    for bench, rclass, sw in sorted(grouped, key=lambda k: (labels[k[0]], k[1], k[2])):
+        rc = classes.get((bench, rclass), {})
+        rows.append({"benchmark": labels[bench], "benchmark_id": bench,
+                     "resultclass": rclass, "unit": rc.get("unit"),
+                     "improvement": rc.get("improvement"), "swprofile": sw,
+                     "summary": analysis.summarise(grouped[(bench, rclass, sw)])})
     if len(swprofiles) > 1:
         _comparison(rows, list(swprofiles), as_json)
     else:
@@ -189,13 +190,18 @@ def _class_label(row: dict) -> str:
     return f"{row['resultclass']} ({row['unit']})" if row["unit"] else row["resultclass"]
 
 
+def _summary_doc(m) -> dict:
+    return {**vars(m), "session_means": list(m.session_means), "cv": m.cv}
+
+
 def _statistics(rows: list[dict], relative: bool, as_json: bool) -> None:
     if as_json:
-        return emit_json({"status": "success", "statistics": [
-            {**{k: v for k, v in r.items() if k != "summary"}, **vars(r["summary"])} for r in rows]})
+        return emit_json({"status": "success", "unit_of_replication": "session", "statistics": [
+            {**{k: v for k, v in r.items() if k != "summary"}, **_summary_doc(r["summary"])}
+            for r in rows]})
     several = len({r["swprofile"] for r in rows}) > 1
     headers = ["Benchmark", "Result Class", *(["Swprofile"] if several else []),
-               "min", "ci95min", "mean", "ci95max", "max", "cv", "count"]
+               "min", "ci95min", "mean", "ci95max", "max", "within", "between", "sessions", "count"]
     table = []
     for r in rows:
         m = r["summary"]
@@ -204,9 +210,11 @@ def _statistics(rows: list[dict], relative: bool, as_json: bool) -> None:
                      _pct(m.ci95max, m.mean), _pct(m.max, m.mean)]
         else:
             stats = [_num(m.min), _num(m.ci95min), _num(m.mean), _num(m.ci95max), _num(m.max)]
-        cv = "-" if m.cv is None else f"{m.cv * 100:.2f}%"
+        spread = [_num(m.within), _num(m.between)]
+        if relative:
+            spread = [_pct(None if x is None else m.mean + x, m.mean) for x in (m.within, m.between)]
         table.append([r["benchmark"], _class_label(r), *([r["swprofile"]] if several else []),
-                      *stats, cv, str(m.count)])
+                      *stats, *spread, str(m.sessions), str(m.count)])
     first = 3 if several else 2
     click.echo(box(headers, table, right=set(range(first, len(headers)))))
 
@@ -231,18 +239,30 @@ def _comparison(rows: list[dict], swprofiles: list[str], as_json: bool) -> None:
                 cells.append(_num(by_sw[sw]["summary"].mean))
             else:
                 change = analysis.compare(base["summary"], by_sw[sw]["summary"], improvement)
-                mark = {"better": "better", "worse": "worse", "same": "~", "?": "?"}[change.verdict]
-                pct = "-" if change.percent is None else f"{change.percent:+.2f}%"
-                cells.append(f"{pct} ({mark})")
-                entry["changes"][sw] = vars(change)
+                cells.append(_change_cell(change))
+                entry["changes"][sw] = {**vars(change), "sessions": by_sw[sw]["summary"].sessions,
+                                        "base_sessions": base["summary"].sessions}
         table.append([bench, label, *cells])
         doc.append(entry)
     if as_json:
-        return emit_json({"status": "success", "comparison": doc, "test": "welch",
+        return emit_json({"status": "success", "comparison": doc, "test": "welch over session means",
                           "alpha": analysis.ALPHA})
     right = set(range(2, 2 + len(swprofiles)))
     click.echo(box(["Benchmark", "Result Class", *swprofiles], table, right=right))
     click.echo(LEGEND)
+
+
+def _change_cell(change) -> str:
+    """`+4.12% [+1.02, +7.22] p=0.012 (better)`, weak marked."""
+    mark = {"better": "better", "worse": "worse", "same": "~", "?": "?"}[change.verdict]
+    if change.weak and change.verdict != "?":
+        mark += ", weak"
+    pct = "-" if change.percent is None else f"{change.percent:+.2f}%"
+    if change.p is None:
+        return f"{pct} ({mark})"
+    interval = ("" if change.ci95min is None
+                else f" [{change.ci95min:+.2f}, {change.ci95max:+.2f}]")
+    return f"{pct}{interval} p={change.p:.3f} ({mark})"
 
 
 @result.command()

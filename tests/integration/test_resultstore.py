@@ -70,7 +70,7 @@ def manifest(values, *, sw="baseline", kernel="6.19.0", sut="demo-01", session=N
 def stats(url, **filters):
     store = open_store(url)
     try:
-        return {(key[0].split("@")[0], key[1], key[2]): analysis.summarise(analysis.pool(parts))
+        return {(key[0].split("@")[0], key[1], key[2]): analysis.summarise(parts)
                 for key, parts in analysis.groups(store.aggregate(Filters(**filters))).items()}
     finally:
         store.close()
@@ -101,13 +101,14 @@ def test_statistics_against_a_hand_computed_set(url):
     store.close()
     [(key, s)] = stats(url).items()
     assert key == ("sysbench/cpu", "events-per-second", "baseline")
-    # mean 13, sample stdev sqrt(20/3) = 2.58199, t(0.975, 3) = 3.18245
-    assert (s.count, s.mean, s.min, s.max) == (4, 13.0, 10.0, 16.0)
-    assert s.stdev == pytest.approx(math.sqrt(20 / 3))
-    half = 3.182446305 * math.sqrt(20 / 3) / 2
+    # session means 11 and 15: mean 13, between sqrt(8), t(0.975, 1) = 12.7062; within sqrt(4 / 2)
+    assert (s.sessions, s.count, s.mean, s.min, s.max) == (2, 4, 13.0, 10.0, 16.0)
+    assert sorted(s.session_means) == [11.0, 15.0]
+    assert s.between == pytest.approx(math.sqrt(8)) and s.within == pytest.approx(math.sqrt(2))
+    half = 12.70620474 * math.sqrt(8) / math.sqrt(2)
     assert s.ci95min == pytest.approx(13 - half, rel=1e-6)
     assert s.ci95max == pytest.approx(13 + half, rel=1e-6)
-    assert s.cv == pytest.approx(math.sqrt(20 / 3) / 13)
+    assert s.cv == pytest.approx(math.sqrt(8) / 13)
 
 
 def test_a_reused_swprofile_name_with_other_content_gets_its_own_id(url):
@@ -161,9 +162,11 @@ def test_merge_between_every_pair_of_formats(urls, src_kind, dst_kind):
 
 def test_list_and_show_through_the_cli(url):
     store = open_store(url, create=True)
-    store.publish(manifest([10.0, 12.0, 14.0, 16.0], sw="old"))
-    store.publish(manifest([20.0, 22.0, 24.0, 26.0], sw="new", kernel="6.20.0"))
-    store.publish(manifest([13.0, 13.5, 12.5, 13.0], sw="same", kernel="6.21.0"))
+    for i, means in enumerate(((10.0, 12.0, 14.0, 16.0), (20.0, 22.0, 24.0, 26.0), (13.0, 12.0))):
+        sw, kernel = (("old", "6.19.0"), ("new", "6.20.0"), ("same", "6.21.0"))[i]
+        for job, m in enumerate(means):  # one session per mean, repeats m - 1 and m + 1
+            store.publish(manifest([m - 1, m + 1], sw=sw,
+                                   kernel=kernel, job=10 * i + job))
     store.close()
     runner = CliRunner()
     out = runner.invoke(result_cli, ["list", url, "--object", "swprofile", "--id", "ne*"]).output
@@ -177,20 +180,24 @@ def test_list_and_show_through_the_cli(url):
     lines = [line for line in out.splitlines() if "sysbench/cpu" in line]
     assert len(lines) == 1
     cells = [c.strip() for c in lines[0].strip("|").split("|")]
-    assert cells == ["sysbench/cpu", "events-per-second (events/s)", "10.00", "8.89", "13.00",
-                     "17.11", "16.00", "19.86%", "4"]
+    # session means 10..16: mean 13, between sqrt(20/3), t(0.975, 3) = 3.18245; within sqrt(2)
+    assert cells == ["sysbench/cpu", "events-per-second (events/s)", "9.00", "8.89", "13.00",
+                     "17.11", "17.00", "1.41", "2.58", "4", "8"]
     rel = runner.invoke(result_cli, ["show", url, "--swprofile", "old", "--relative"]).output
-    assert "-23.08%" in rel and "31.60%" in rel
+    assert "-30.77%" in rel and "31.60%" in rel and "19.86%" in rel
     cmp_out = runner.invoke(result_cli, ["show", url, "--swprofile", "old", "--swprofile", "new",
                                          "--swprofile", "same"]).output
     row = next(line for line in cmp_out.splitlines() if "sysbench/cpu" in line)
-    assert "13.00" in row and "+76.92% (better)" in row and "+0.00% (~)" in row
-    assert "Welch's t-test" in cmp_out
+    # new: t = 10 / sqrt(2 * (20/3) / 4) = 5.477, 6 degrees of freedom, p = 0.001547;
+    # the change's interval 10 +- 2.44691 * 1.82574 = [5.533, 14.467], in % of 13
+    assert "13.00" in row and "+76.92% [+42.56, +111.29] p=0.002 (better)" in row
+    assert "-3.85% [" in row and "(~, weak)" in row  # same: 2 sessions only
+    assert "Welch's t-test over session means" in cmp_out
     js = runner.invoke(result_cli, ["show", url, "--swprofile", "old", "--swprofile", "new",
                                     "--json"]).output
     change = __import__("json").loads(js)["comparison"][0]["changes"]["new"]
-    # t = 10 / sqrt(2 * (20/3) / 4) = 5.477 with 6 degrees of freedom: p = 0.001547 (two-sided)
     assert change["significant"] and change["p"] == pytest.approx(0.001547, rel=1e-3)
+    assert not change["weak"] and change["sessions"] == 4
     unknown = runner.invoke(result_cli, ["show", url, "--swprofile", "nope"])
     assert unknown.exit_code == 4 and "no swprofile 'nope'" in unknown.output
 
@@ -371,7 +378,8 @@ def _make_v1(url: str) -> None:
         for table, names in V1.items():
             for c in set(store._columns(table)) - set(names.split()):
                 store._run(f"ALTER TABLE {store.q(table)} DROP COLUMN {store.q(c)}")
-        store._run(f"UPDATE {store.q('meta')} SET {store.q('value')} = '1' WHERE {store.q('key')} = 'version'")
+        store._run(f"UPDATE {store.q('meta')} SET {store.q('value')} = '1' "
+                   f"WHERE {store.q('key')} = 'version'")
     finally:
         store.close()
 
