@@ -148,14 +148,12 @@ def show(store: str, swprofiles: tuple[str, ...], benchmark: str | None, sut: st
     from fastpath.results import analysis
     from fastpath.results.backend import Filters, open_store
 
+    scope = _scope(plans, since, until)
     s = open_store(store)
     try:
-        known = {r["id"] for r in s.rows("swprofile")}
-        for sw in swprofiles:
-            if sw not in known:
-                fail(f"no swprofile {sw!r} in {store}; known: {', '.join(sorted(known)) or 'none'}",
-                     ExitStatus.NOT_FOUND)
-        aggregates = s.aggregate(Filters(swprofiles, benchmark, sut, **_scope(plans, since, until)))
+        if swprofiles:
+            swprofiles = _resolve_swprofiles(s, store, swprofiles, Filters(**scope))
+        aggregates = s.aggregate(Filters(swprofiles, benchmark, sut, **scope))
         benches = {r["id"]: r for r in s.rows("benchmark")}
         classes = {(r["benchmark"], r["name"]): r for r in s.rows("resultclass")}
     finally:
@@ -178,6 +176,42 @@ def show(store: str, swprofiles: tuple[str, ...], benchmark: str | None, sut: st
         _comparison(rows, list(swprofiles), as_json)
     else:
         _statistics(rows, relative, as_json)
+
+
+def _resolve_swprofiles(s, store: str, asked: tuple[str, ...], scope) -> tuple[str, ...]:
+    """The swprofile IDs that `asked` names: an ID (`name` or `name~N`) is itself, unless the plain
+    name stands for several contents among the results in scope: then it is refused, listing them."""
+    rows = {r["id"]: r for r in s.rows("swprofile")}
+    plans: dict[str, set] = {}
+    for sw, plan in s.present(scope):
+        plans.setdefault(sw, set()).add(plan)
+    out = []
+    for want in asked:
+        if want in rows and "~" in want:  # an explicit name~N
+            out.append(want)
+            continue
+        same = sorted((id for id, r in rows.items() if r["name"] == want and id in plans),
+                      key=lambda id: (len(id), id))
+        if len(same) == 1:
+            out.append(same[0])
+        elif len(same) > 1:
+            listing = "; ".join(
+                f"{id} (hash {rows[id]['content_hash'][:12]}, plans "
+                f"{', '.join('none' if p is None else str(p) for p in sorted(plans[id], key=_plan_key))})"
+                for id in same)
+            fail(f"swprofile {want!r} stands for {len(same)} different contents: {listing}. "
+                 "Name one by its ID, or narrow with --plan ID", ExitStatus.USAGE)
+        elif want in rows:
+            out.append(want)  # in the store, but no results in scope: nothing will match
+        else:
+            known = sorted(rows)
+            fail(f"no swprofile {want!r} in {store}; known: {', '.join(known) or 'none'}",
+                 ExitStatus.NOT_FOUND)
+    return tuple(out)
+
+
+def _plan_key(p):
+    return (p is None, p or 0)
 
 
 def _bench_labels(benches: dict[str, dict]) -> dict[str, str]:

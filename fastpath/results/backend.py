@@ -90,6 +90,10 @@ class ResultStore:
         """The error rows matching `filters` (swprofiles, SUT, plans, time)."""
         raise NotImplementedError
 
+    def present(self, filters: Filters) -> set[tuple[str, int | None]]:
+        """The (swprofile, plan_id) pairs of the results matching `filters`."""
+        raise NotImplementedError
+
     @contextmanager
     def transaction(self):
         yield

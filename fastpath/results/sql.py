@@ -287,6 +287,14 @@ class SqlStore(ResultStore):
                 for b, rc, sw, sid, sut, plan, job, n, mean, var, lo, hi
                 in self._run(sql, args).fetchall()]
 
+    def present(self, filters: Filters) -> set[tuple[str, int | None]]:
+        clause = self._where(filters)
+        if clause is None:
+            return set()
+        q = self.q
+        sql = f"SELECT DISTINCT {q('swprofile')}, {q('plan_id')} FROM {q('result')} {clause[0]}"
+        return {(sw, plan) for sw, plan in self._run(sql, clause[1]).fetchall()}
+
     def errors(self, filters: Filters) -> list[dict]:
         clause = self._where(filters)
         if clause is None:

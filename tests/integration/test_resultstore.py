@@ -419,3 +419,31 @@ def test_the_plan_filter_uses_an_index_on_sqlite(tmp_path):
     plan = store._run("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM result WHERE plan_id IN (7)").fetchall()
     store.close()
     assert any("result_plan" in str(row) for row in plan), plan
+
+
+def test_a_name_that_stands_for_several_contents_is_refused_unless_a_plan_narrows_it(url):
+    store = open_store(url, create=True)
+    for plan, kernel, base in ((2, "6.18.0", 10.0), (8, "6.19.0", 20.0)):  # baseline rebuilt for plan 8
+        for job in range(3):
+            store.publish(manifest([base + job, base + job + 0.5], kernel=kernel, plan=plan, job=job))
+            store.publish(manifest([base + 5 + job, base + 5.5 + job], sw="candidate", plan=plan,
+                                   job=10 + job))
+    store.close()
+    listed = cli("list", url, "--object", "swprofile")
+    hashes = {r["id"]: r["content_hash"] for r in
+              __import__("json").loads(cli("list", url, "--object", "swprofile", "--json").output)["objects"]}
+    assert set(hashes) == {"baseline", "baseline~2", "candidate"}
+    assert hashes["baseline"] != hashes["baseline~2"] and hashes["baseline~2"] in listed.output
+    refused = cli("show", url, "--swprofile", "baseline", "--swprofile", "candidate")
+    assert refused.exit_code == 2
+    assert (f"swprofile 'baseline' stands for 2 different contents: baseline (hash "
+            f"{hashes['baseline'][:12]}, plans 2); baseline~2 (hash {hashes['baseline~2'][:12]}, plans 8)"
+            ) in refused.output
+    narrowed = cli("show", url, "--swprofile", "baseline", "--swprofile", "candidate", "--plan", 8)
+    assert narrowed.exit_code == 0, narrowed.output
+    assert "| baseline~2 |" in narrowed.output  # the header names the ID the name resolved to
+    assert "21.25" in narrowed.output  # plan 8's baseline: session means 20.25, 21.25, 22.25
+    old = cli("show", url, "--swprofile", "baseline", "--plan", 2)
+    assert old.exit_code == 0 and "11.25" in old.output
+    explicit = cli("show", url, "--swprofile", "baseline~2", "--swprofile", "candidate")
+    assert explicit.exit_code == 0 and "21.25" in explicit.output
