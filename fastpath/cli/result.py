@@ -138,11 +138,13 @@ def _pct(x: float | None, mean: float) -> str:
 @click.option("--sut", help="Only results from SUTs whose ID matches this glob.")
 @click.option("--relative", is_flag=True,
               help="Show min, confidence interval and max relative to the mean.")
+@click.option("--errors", "errors", is_flag=True,
+              help="List the failed benchmark runs instead: plan, job, session and message.")
 @scope_options
 @json_option
 @reports_errors
 def show(store: str, swprofiles: tuple[str, ...], benchmark: str | None, sut: str | None,
-         relative: bool, plans: tuple[int, ...], since: str | None, until: str | None,
+         relative: bool, errors: bool, plans: tuple[int, ...], since: str | None, until: str | None,
          as_json: bool) -> None:
     """Statistics of the results in STORE, or a comparison of swprofiles."""
     from fastpath.results import analysis
@@ -151,6 +153,8 @@ def show(store: str, swprofiles: tuple[str, ...], benchmark: str | None, sut: st
     scope = _scope(plans, since, until)
     s = open_store(store)
     try:
+        if errors:
+            return _errors(s, Filters(swprofiles, benchmark, sut, **scope), as_json)
         if swprofiles:
             swprofiles = _resolve_swprofiles(s, store, swprofiles, Filters(**scope))
         aggregates = s.aggregate(Filters(swprofiles, benchmark, sut, **scope))
@@ -176,6 +180,27 @@ def show(store: str, swprofiles: tuple[str, ...], benchmark: str | None, sut: st
         _comparison(rows, list(swprofiles), as_json)
     else:
         _statistics(rows, relative, as_json)
+
+
+ERROR_HEADERS = ["Plan", "Job", "Session", "Swprofile", "SUT", "Benchmark", "Run", "Code", "Time",
+                 "Message"]
+
+
+def _errors(s, filters, as_json: bool) -> None:
+    """Each failed run: a non-zero exit, a timeout, a missing or malformed results.csv."""
+    labels = _bench_labels({r["id"]: r for r in s.rows("benchmark")})
+    rows = sorted(s.errors(filters), key=lambda e: (e["plan_id"] or 0, e["job_id"] or 0,
+                                                    e["session_id"], e["benchmark"], e["idx"]))
+    docs = [{**e, "benchmark_id": e["benchmark"], "benchmark": labels.get(e["benchmark"], e["benchmark"])}
+            for e in rows]
+    if as_json:
+        return emit_json({"status": "success", "errors": docs})
+    if not docs:
+        return click.echo("No failed runs match.")
+    click.echo(box(ERROR_HEADERS, [
+        [_text(e["plan_id"]), _text(e["job_id"]), e["session_id"], e["swprofile"], e["sut"],
+         e["benchmark"], f"{e['phase']} {e['idx']}", str(e["code"]), _text(e["timestamp"]),
+         " ".join(str(e["message"]).split())] for e in docs], right={0, 1, 7}))
 
 
 def _resolve_swprofiles(s, store: str, asked: tuple[str, ...], scope) -> tuple[str, ...]:

@@ -62,8 +62,8 @@ def manifest(values, *, sw="baseline", kernel="6.19.0", sut="demo-01", session=N
         "results": [{"benchmark": 0, "repeat": i, "resultclass": "events-per-second",
                      "unit": "events/s", "improvement": "bigger", "value": v}
                     for i, v in enumerate(values)],
-        "errors": [{"benchmark": 0, "phase": "repeat", "index": 9, "timestamp": "2026-11-24T10:00:00Z",
-                    "code": c, "message": m} for c, m in errors],
+        "errors": [{"benchmark": 0, "phase": "repeat", "index": 9 + i, "timestamp": "2026-11-24T10:00:00Z",
+                    "code": c, "message": m} for i, (c, m) in enumerate(errors)],
     }
 
 
@@ -447,3 +447,28 @@ def test_a_name_that_stands_for_several_contents_is_refused_unless_a_plan_narrow
     assert old.exit_code == 0 and "11.25" in old.output
     explicit = cli("show", url, "--swprofile", "baseline~2", "--swprofile", "candidate")
     assert explicit.exit_code == 0 and "21.25" in explicit.output
+
+
+def test_show_errors_lists_every_failed_run(url):
+    store = open_store(url, create=True)
+    store.publish(manifest([1.0], plan=3, job=4, session="s-a",
+                           errors=[(124, "timed out after 60s"), (201, "malformed results.csv: line 2")]))
+    store.publish(manifest([2.0], plan=5, job=9, session="s-b", sw="other",
+                           errors=[(3, "the container exited with status 3")]))
+    store.publish(manifest([3.0], plan=5, job=10, session="s-c"))
+    store.close()
+    out = cli("show", url, "--errors")
+    assert out.exit_code == 0, out.output
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in out.output.splitlines()
+            if line.startswith("|")]
+    assert rows[0] == ["Plan", "Job", "Session", "Swprofile", "SUT", "Benchmark", "Run", "Code", "Time",
+                       "Message"]
+    assert [r[:3] + r[7:8] + r[9:] for r in rows[1:]] == [
+        ["3", "4", "s-a", "124", "timed out after 60s"],
+        ["3", "4", "s-a", "201", "malformed results.csv: line 2"],
+        ["5", "9", "s-b", "3", "the container exited with status 3"]]
+    js = __import__("json").loads(cli("show", url, "--errors", "--plan", 5, "--json").output)
+    got = [(e["plan_id"], e["job_id"], e["session_id"], e["code"]) for e in js["errors"]]
+    assert got == [(5, 9, "s-b", 3)]
+    assert cli("show", url, "--errors", "--swprofile", "baseline", "--plan", 5).output.strip() == \
+        "No failed runs match."
