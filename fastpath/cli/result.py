@@ -348,3 +348,12 @@ def merge(stores: tuple[str, ...]) -> None:
         dst.close()
     click.echo(f"Merged {len(sources)} store(s) into {target}: {total} rows added.")
 
+
+
+def _register_io() -> None:
+    from fastpath.cli.result_io import register
+
+    register(result)
+
+
+_register_io()

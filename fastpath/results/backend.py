@@ -90,6 +90,10 @@ class ResultStore:
         """The error rows matching `filters` (swprofiles, SUT, plans, time)."""
         raise NotImplementedError
 
+    def results(self, filters: Filters) -> list[dict]:
+        """The result rows matching `filters`."""
+        raise NotImplementedError
+
     def present(self, filters: Filters) -> set[tuple[str, int | None]]:
         """The (swprofile, plan_id) pairs of the results matching `filters`."""
         raise NotImplementedError

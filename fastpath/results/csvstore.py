@@ -194,6 +194,11 @@ class CsvStore(ResultStore):
         return {(r["swprofile"], r["plan_id"]) for d in self._session_dirs()
                 for r in self._read(d / "result.csv", "result") if self._keeps(r, filters, benches)}
 
+    def results(self, filters: Filters) -> list[dict]:
+        benches = {r["id"]: f"{r['suite']}/{r['name']}" for r in self.rows("benchmark")}
+        return [r for d in self._session_dirs() for r in self._read(d / "result.csv", "result")
+                if self._keeps(r, filters, benches)]
+
     def errors(self, filters: Filters) -> list[dict]:
         benches = {r["id"]: f"{r['suite']}/{r['name']}" for r in self.rows("benchmark")}
         return [r for d in self._session_dirs() for r in self._read(d / "error.csv", "error")

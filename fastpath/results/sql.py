@@ -295,6 +295,10 @@ class SqlStore(ResultStore):
         sql = f"SELECT DISTINCT {q('swprofile')}, {q('plan_id')} FROM {q('result')} {clause[0]}"
         return {(sw, plan) for sw, plan in self._run(sql, clause[1]).fetchall()}
 
+    def results(self, filters: Filters) -> list[dict]:
+        clause = self._where(filters)
+        return [] if clause is None else self._select("result", clause[0], clause[1])
+
     def errors(self, filters: Filters) -> list[dict]:
         clause = self._where(filters)
         if clause is None:

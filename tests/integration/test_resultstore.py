@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import sqlite3
 import subprocess
@@ -472,3 +473,68 @@ def test_show_errors_lists_every_failed_run(url):
     assert got == [(5, 9, "s-b", 3)]
     assert cli("show", url, "--errors", "--swprofile", "baseline", "--plan", 5).output.strip() == \
         "No failed runs match."
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_round_trips_into_a_fresh_store(url, urls, tmp_path, fmt):
+    store = open_store(url, create=True)
+    for job in range(3):
+        store.publish(manifest([10.0 + job, 10.5 + job, 0.1 + 0.2], plan=4, job=job, sut="demo-02",
+                               modules="sha256:m", cmdline=("quiet", "mitigations=off")))
+        store.publish(manifest([20.0 + job, 20.25], sw="candidate", plan=4, job=10 + job,
+                               params={"threads": 2}))
+    store.publish(manifest([99.0], plan=5, job=50))  # another plan: not exported
+    store.close()
+    out = tmp_path / f"plan4.{fmt}"
+    done = cli("export", url, "--plan", 4, "--format", fmt, "-o", out)
+    assert done.exit_code == 0, done.output
+    if fmt == "csv":
+        import csv as csvmod
+
+        with out.open(newline="") as f:
+            rows = list(csvmod.DictReader(f))
+        assert len(rows) == 3 * 3 + 3 * 2
+        first = rows[0]
+        assert (first["plan"], first["job"], first["swprofile"], first["metric"], first["sut"]) == \
+            ("4", "0", "baseline", "events-per-second", "demo-02")
+        assert first["swprofile_hash"] and '"HW"' in first["sut_fingerprint"] and first["params"]
+    fresh = urls("sqlite")
+    imported = cli("import", out, fresh)
+    assert imported.exit_code == 0, imported.output
+    for args in ([], ["--swprofile", "baseline", "--swprofile", "candidate"], ["--relative"]):
+        want = cli("show", url, "--plan", 4, *args)
+        got = cli("show", fresh, *args)  # what `result show` prints: the same table
+        assert want.exit_code == 0 and got.output == want.output
+        assert "sysbench/cpu" in got.output
+    # unrounded, only the order of summation may differ
+    want = json.loads(cli("show", url, "--plan", 4, "--json").output)["statistics"]
+    got = json.loads(cli("show", fresh, "--json").output)["statistics"]
+    assert [(g["swprofile"], g["sessions"], g["count"]) for g in got] == \
+        [(w["swprofile"], w["sessions"], w["count"]) for w in want]
+    assert [g["mean"] for g in got] == pytest.approx([w["mean"] for w in want], rel=1e-12)
+    src, dst = open_store(url), open_store(fresh)
+    try:
+        key = {r["id"]: r["content_hash"] for r in src.rows("swprofile") if r["id"] != "baseline~2"}
+        assert {r["id"]: r["content_hash"] for r in dst.rows("swprofile")} == key
+    finally:
+        src.close()
+        dst.close()
+    assert cli("import", out, fresh).output.endswith("0 rows added.\n")  # idempotent
+
+
+def test_plot_draws_the_sessions(tmp_path):
+    url = f"sqlite:///{tmp_path}/r.db"
+    store = open_store(url, create=True)
+    for job in range(3):
+        store.publish(manifest([10.0 + job, 11.0], plan=4, job=job))
+        store.publish(manifest([12.0 + job, 13.0], sw="candidate", plan=4, job=10 + job))
+    store.close()
+    for name in ("p.svg", "p.png"):
+        done = cli("plot", url, "--plan", 4, "-o", tmp_path / name)
+        assert done.exit_code == 0, done.output
+        assert "1 panel(s)" in done.output
+    svg = (tmp_path / "p.svg").read_text()
+    assert "<svg" in svg and "events-per-second" in svg
+    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert cli("plot", url, "--plan", 4, "-o", tmp_path / "p.pdf").exit_code == 2
+    assert cli("plot", url, "--plan", 9, "-o", tmp_path / "q.svg").exit_code == 4
