@@ -43,8 +43,12 @@ TABLES: dict[str, tuple[str, ...]] = {
 UPGRADES: dict[int, dict[str, tuple[str, ...]]] = {
     2: {"swprofile": ("modules_digest",), "result": ("timestamp",), "error": ("job_id", "plan_id")},
 }
-INDEXES = {"result_group": ("result", ("benchmark", "resultclass", "swprofile")),
-           "result_plan": ("result", ("plan_id",))}
+# SQLite's statistics join each session's results to its means, so its index ends in session_id;
+# MariaDB aggregates in one pass, and its key length (3072 bytes) has no room for a fourth column.
+INDEXES = {"result_plan": ("result", ("plan_id",))}
+SQLITE_INDEXES = {"result_sessions": ("result", ("benchmark", "resultclass", "swprofile", "session_id"))}
+MYSQL_INDEXES = {"result_group": ("result", ("benchmark", "resultclass", "swprofile"))}
+SQLITE_DROPPED = ("result_group",)  # version 1's, replaced by result_sessions
 KEYS = {"sut": ("id",), "swprofile": ("id",), "benchmark": ("id",),
         "resultclass": ("benchmark", "name"), "result": ("session_id", "benchmark", "resultclass", "repeat"),
         "error": ("session_id", "benchmark", "phase", "idx"), "meta": ("key",)}

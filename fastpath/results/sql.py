@@ -133,7 +133,12 @@ class SqlStore(ResultStore):
             have = {r[2] for r in self._run(f"SHOW INDEX FROM {self.q('result')}").fetchall()}
         else:
             have = {r[0] for r in self._run("SELECT name FROM sqlite_master WHERE type='index'")}
-        for name, (table, columns) in schema.INDEXES.items():
+        wanted = {**schema.INDEXES, **(schema.MYSQL_INDEXES if self.mysql else schema.SQLITE_INDEXES)}
+        if not self.mysql:
+            for name in schema.SQLITE_DROPPED:
+                if name in have:
+                    self._run(f"DROP INDEX {self.q(name)}")
+        for name, (table, columns) in wanted.items():
             if name not in have:
                 self._run(f"CREATE INDEX {self.q(name)} ON {self.q(table)} "
                           f"({', '.join(self.q(c) for c in columns)})")

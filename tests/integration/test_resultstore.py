@@ -376,6 +376,9 @@ def _make_v1(url: str) -> None:
     try:
         store._run("DROP INDEX " + (f"{store.q('result_plan')} ON {store.q('result')}" if store.mysql
                                     else store.q("result_plan")))
+        if not store.mysql:  # version 1's index
+            store._run("DROP INDEX result_sessions")
+            store._run("CREATE INDEX result_group ON result (benchmark, resultclass, swprofile)")
         for table, names in V1.items():
             for c in set(store._columns(table)) - set(names.split()):
                 store._run(f"ALTER TABLE {store.q(table)} DROP COLUMN {store.q(c)}")
@@ -407,6 +410,7 @@ def test_a_version_1_store_is_upgraded_when_opened(url):
             names = ({r[2] for r in store._run("SHOW INDEX FROM `result`").fetchall()} if store.mysql else
                      {r[0] for r in store._run("SELECT name FROM sqlite_master WHERE type='index'")})
             assert "result_plan" in names
+            assert ("result_group" in names) == store.mysql and ("result_sessions" in names) != store.mysql
     finally:
         store.close()
     store = open_store(url)  # a second open finds nothing to do
