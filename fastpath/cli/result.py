@@ -159,6 +159,7 @@ def show(store: str, swprofiles: tuple[str, ...], benchmark: str | None, sut: st
             swprofiles = _resolve_swprofiles(s, store, swprofiles, Filters(**scope))
         aggregates = s.aggregate(Filters(swprofiles, benchmark, sut, **scope))
         benches = {r["id"]: r for r in s.rows("benchmark")}
+        suts = {r["id"]: r for r in s.rows("sut")}
         classes = {(r["benchmark"], r["name"]): r for r in s.rows("resultclass")}
     finally:
         s.close()
@@ -177,7 +178,7 @@ def show(store: str, swprofiles: tuple[str, ...], benchmark: str | None, sut: st
                      "improvement": rc.get("improvement"), "swprofile": sw,
                      "summary": analysis.summarise(grouped[(bench, rclass, sw)])})
     if len(swprofiles) > 1:
-        _comparison(rows, list(swprofiles), as_json)
+        _comparison(rows, list(swprofiles), as_json, _placement_warnings(aggregates, swprofiles, suts))
     else:
         _statistics(rows, relative, as_json)
 
@@ -278,7 +279,20 @@ def _statistics(rows: list[dict], relative: bool, as_json: bool) -> None:
     click.echo(box(headers, table, right=set(range(first, len(headers)))))
 
 
-def _comparison(rows: list[dict], swprofiles: list[str], as_json: bool) -> None:
+def _placement_warnings(aggregates, swprofiles, suts: dict[str, dict]) -> list[str]:
+    """Where the compared swprofiles' sessions ran, and on which hardware."""
+    from fastpath.results import comparability
+
+    sessions: dict[str, dict[str, set]] = {sw: {} for sw in swprofiles}
+    for a in aggregates:
+        if a.swprofile in sessions and a.sut is not None:
+            sessions[a.swprofile].setdefault(a.sut, set()).add(a.session)
+    placement = {sw: {sut: len(ids) for sut, ids in by_sut.items()} for sw, by_sut in sessions.items()}
+    fingerprints = {id: comparability.comparable_fingerprint(r.get("fingerprint")) for id, r in suts.items()}
+    return comparability.warnings(placement, fingerprints)
+
+
+def _comparison(rows: list[dict], swprofiles: list[str], as_json: bool, warnings: list[str]) -> None:
     from fastpath.results import analysis
 
     groups: dict[tuple, dict] = {}
@@ -305,10 +319,12 @@ def _comparison(rows: list[dict], swprofiles: list[str], as_json: bool) -> None:
         doc.append(entry)
     if as_json:
         return emit_json({"status": "success", "comparison": doc, "test": "welch over session means",
-                          "alpha": analysis.ALPHA})
+                          "alpha": analysis.ALPHA, "warnings": warnings})
     right = set(range(2, 2 + len(swprofiles)))
     click.echo(box(["Benchmark", "Result Class", *swprofiles], table, right=right))
     click.echo(LEGEND)
+    for line in warnings:
+        click.echo(line)
 
 
 def _change_cell(change) -> str:

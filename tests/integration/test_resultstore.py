@@ -542,3 +542,23 @@ def test_plot_draws_the_sessions(tmp_path):
     assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert cli("plot", url, "--plan", 4, "-o", tmp_path / "p.pdf").exit_code == 2
     assert cli("plot", url, "--plan", 9, "-o", tmp_path / "q.svg").exit_code == 4
+
+
+def test_show_warns_when_placement_confounds_the_comparison(url):
+    store = open_store(url, create=True)
+    for job in range(3):  # plan 2: baseline always on demo-01, candidate always on demo-02
+        store.publish(manifest([10.0 + job, 10.5], plan=2, job=job, sut="demo-01"))
+        store.publish(manifest([12.0 + job, 12.5], sw="candidate", plan=2, job=10 + job, sut="demo-02"))
+    for job, (a, b) in enumerate((("demo-01", "demo-02"), ("demo-02", "demo-01"))):  # plan 3: crossed
+        store.publish(manifest([10.0 + job, 10.5], plan=3, job=20 + job, sut=a))
+        store.publish(manifest([12.0 + job, 12.5], sw="candidate", plan=3, job=30 + job, sut=b))
+    store.close()
+    confounded = cli("show", url, "--swprofile", "baseline", "--swprofile", "candidate", "--plan", 2)
+    assert ("Warning: unbalanced placement (baseline on demo-01 x3; candidate on demo-02 x3): a change "
+            "may be the SUTs', not the swprofiles'.") in confounded.output.splitlines()
+    assert "different hardware" not in confounded.output  # host names differ, nothing else
+    crossed = cli("show", url, "--swprofile", "baseline", "--swprofile", "candidate", "--plan", 3)
+    assert crossed.exit_code == 0 and "Warning" not in crossed.output
+    js = json.loads(cli("show", url, "--swprofile", "baseline", "--swprofile", "candidate", "--plan", 2,
+                        "--json").output)
+    assert len(js["warnings"]) == 1
