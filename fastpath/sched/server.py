@@ -119,11 +119,10 @@ def child_argv(verb: str, settings: Settings) -> list[str]:
         argv += ["--host", settings.host, "--port", str(settings.port),
                  "--workers", str(settings.workers), "--threads", str(settings.threads),
                  "--max-upload", str(settings.max_upload)]
-    else:
-        if settings.sutclasses:
-            argv += ["--sutclasses", str(settings.sutclasses)]
-        if settings.resultstore:
-            argv += ["--resultstore", settings.resultstore]
+    elif settings.sutclasses:
+        argv += ["--sutclasses", str(settings.sutclasses)]
+    if settings.resultstore:  # the API names it in a plan (password masked), the controller publishes
+        argv += ["--resultstore", settings.resultstore]
     return argv
 
 
