@@ -85,7 +85,7 @@ def build(url: str, total: int, seed: int = 1) -> float:
                 base = 1000.0 * (c + 1) * shift
                 for r in range(REPEATS):
                     batch.append((sid, b["id"], f"metric{c}", r, rnd.gauss(base, base * 0.03), sut, sw,
-                                  s + 1, s // 10 + 1))
+                                  s + 1, s // 10 + 1, f"2026-11-{1 + s * 29 // sessions:02d}T00:00:00Z"))
         if len(batch) >= 20000:
             flush()
     if batch:
@@ -113,6 +113,17 @@ def show(url: str, swprofiles: list[str]) -> tuple[float, float, int]:
     if len(fields) != 4 or fields[3] != "0":
         raise SystemExit(f"result show failed: {done.stdout}\n{done.stderr}")
     return float(fields[0]), int(fields[1]) / 1024.0, int(fields[2])
+
+
+def show_argv(url: str, extra: list[str]) -> tuple[float, int]:
+    """(wall seconds, lines printed) of `fastpath result show URL EXTRA...` in a child."""
+    t0 = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "fastpath", "result", "show", url, *extra],
+                          capture_output=True, text=True, timeout=3600, cwd=ROOT)
+    wall = time.perf_counter() - t0
+    if done.returncode != 0:
+        raise SystemExit(f"result show failed: {done.stdout}\n{done.stderr}")
+    return wall, len(done.stdout.splitlines())
 
 
 def baseline_rss() -> float:

@@ -37,6 +37,7 @@ def create_app(
     max_upload: int = 8 * 1024**3,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
+    resultstore: str | None = None,
 ) -> falcon.App:
     middleware: list[Any] = [Database(), Authentication(), QueryParameters(openapi.document())]
     app = falcon.App(middleware=middleware)
@@ -62,7 +63,7 @@ def create_app(
     app.add_route("/leases/" + ID + "/release", leases, suffix="release")
     app.add_route("/leases/" + ID + "/extend", leases, suffix="extend")
     if storage is not None:
-        plans = Plans(clock, Storage(storage), max_upload, queues)
+        plans = Plans(clock, Storage(storage), max_upload, queues, resultstore)
         app.add_route("/plans", plans)
         app.add_route("/plans/" + ID, plans, suffix="item")
         app.add_route("/plans/" + ID + "/cancel", plans, suffix="cancel")

@@ -212,6 +212,9 @@ SCHEMAS = {
             "queued_at": TIME, "started_at": TIME, "completed_at": TIME,
             "jobs": {"type": "array", "items": _ref("Job"),
                      "description": "only when one plan is read, updated or cancelled"},
+            "resultstore": {"type": "string", "nullable": True,
+                            "description": "only when one plan is read: the URL of the resultstore "
+                                           "its results are published to, password masked"},
         },
         "required": ["id", "user", "sutclass", "priority", "state", "progress"],
     },

@@ -23,6 +23,7 @@ from fastpath.core.states import ACTIVE_PLAN, PlanState, parse_states
 from fastpath.errors import Conflict, Invalid, TooLarge
 from fastpath.plan import schema
 from fastpath.plan.split import split
+from fastpath.results.backend import masked
 from fastpath.store.files import Storage
 from fastpath.store.queries import inventory, plans
 
@@ -31,9 +32,11 @@ SOURCE = "plan"
 
 
 class Plans:
-    def __init__(self, clock, storage: Storage, max_upload: int, queues: QueueCache) -> None:
+    def __init__(self, clock, storage: Storage, max_upload: int, queues: QueueCache,
+                 resultstore: str | None = None) -> None:
         self.clock, self.storage, self.max_upload = clock, storage, max_upload
         self.queues = queues
+        self.resultstore = masked(resultstore) if resultstore else None
 
     def _view(self, plan, **kw) -> dict:
         return plan_view(plan, Queues(self.queues, self.clock()), **kw)
@@ -121,7 +124,9 @@ class Plans:
     @needs("query")
     def on_get_item(self, req, resp, id: int) -> None:
         plan = plans.get_plan(id)
-        resp.media = {"status": "success", "plan": self._view(plan, jobs=plans.plan_jobs(id))}
+        view = self._view(plan, jobs=plans.plan_jobs(id))
+        view["resultstore"] = self.resultstore if plan.publish else None
+        resp.media = {"status": "success", "plan": view}
 
     @needs("exec")
     def on_patch_item(self, req, resp, id: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import secrets
+import shlex
 import sys
 import uuid
 from collections.abc import Iterator
@@ -106,6 +107,10 @@ def show(plan: dict) -> str:
              ("Queued", when(plan["queued_at"])), ("Started", when(plan["started_at"])),
              ("Completed", when(plan["completed_at"]))]
     text = fields(pairs)
+    if plan.get("resultstore"):
+        # the command that shows this plan's results alone (the password stays masked)
+        text += (f"\nShow results: fastpath result show {shlex.quote(plan['resultstore'])} "
+                 f"--plan {plan['id']}")
     if plan.get("jobs") is not None:
         rows = [[j["id"], j["swprofile"], j["session"], j["state"], j["sut"], j["attempts"],
                  j["step"], j["results"], j["errors"], _short(j["last_error"])]

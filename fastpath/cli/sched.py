@@ -141,7 +141,7 @@ def run(log_level: str, **kw) -> None:
 
 
 @sched.command()
-@_apply([*api_options, database_option, storage_option, log_option])
+@_apply([*api_options, database_option, storage_option, resultstore_option, log_option])
 @reports_errors
 def api(log_level: str, **kw) -> None:
     """Run only the API (for split deployments: any number of these)."""

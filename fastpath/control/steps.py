@@ -322,6 +322,7 @@ class Steps:
         when = datetime.fromtimestamp(self.clock(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         results, errors = manifest.records(job_runs, ctx.plan.document["benchmarks"], work, when)
         doc = job_manifest(ctx, results, errors)
+        doc["collected_at"] = when
         tmp = work / "manifest.json.tmp"
         tmp.write_text(json.dumps(doc, indent=1, sort_keys=True))
         os.replace(tmp, work / "manifest.json")
@@ -367,6 +368,7 @@ def job_manifest(ctx: Ctx, results: list, errors: list) -> dict:
         "swprofile": {
             "name": sw["name"], "kernel_name": p.get("kernel_name"),
             "kernel_git_sha": sw.get("kernel_git_sha"), "kernel_digest": sw.get("kernel"),
+            "modules_digest": sw.get("modules"),
             "userspace": (fingerprint.get("SW") or {}).get("userspace_name"),
             "cmdline": sw.get("cmdline") or [], "sysctl": sw.get("sysctl") or [],
             "bootscript": sw.get("bootscript"),

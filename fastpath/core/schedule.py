@@ -121,3 +121,40 @@ def queue_order(demand: Iterable[Demand], held: Mapping[int, int]) -> list[Deman
         if q:
             heapq.heappush(heap, (key(q), q))
     return out
+
+
+def placement(
+    jobs: Iterable[tuple[int, int]], suts: Iterable[int],
+    done: Mapping[tuple[int, int], int] | None = None,
+) -> dict[tuple[int, int], int]:
+    """Which SUT each (session, swprofile) job should run on, so that SUT differences cancel.
+
+    Every SUT runs each swprofile as equally often as the counts allow, and
+    the swprofiles of one session spread over different SUTs. `done` holds
+    the jobs already placed (on any SUT, healthy or not), which count toward
+    the balance; `suts` are the SUTs jobs may still go to. Jobs are placed in
+    session order; ties go to the SUT with the fewest jobs, then to a
+    rotation of session and swprofile (a Latin square). The inputs' order
+    does not matter.
+    """
+    healthy = sorted(set(suts))
+    if not healthy:
+        return {}
+    done = dict(done or {})
+    per_sw: dict[tuple[int, int], int] = defaultdict(int)  # (swprofile, sut) -> jobs
+    load: dict[int, int] = defaultdict(int)
+    for (_session, sw), sut in done.items():
+        per_sw[(sw, sut)] += 1
+        load[sut] += 1
+    pending = sorted(set(jobs) - set(done))
+    sessions = {s: i for i, s in enumerate(sorted({s for s, _ in pending} | {s for s, _ in done}))}
+    swprofiles = {p: i for i, p in enumerate(sorted({p for _, p in pending} | {p for _, p in done}))}
+    out: dict[tuple[int, int], int] = {}
+    for session, sw in pending:
+        turn = sessions[session] + swprofiles[sw]
+        sut = min(healthy, key=lambda s: (per_sw[(sw, s)], load[s],
+                                          (healthy.index(s) - turn) % len(healthy)))
+        out[(session, sw)] = sut
+        per_sw[(sw, sut)] += 1
+        load[sut] += 1
+    return out

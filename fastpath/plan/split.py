@@ -2,8 +2,10 @@
 
 A session is one boot of a SUT into a swprofile. Job k of swprofile p runs
 every benchmark whose `sessions` >= k, each with its warmups (discarded)
-then its repeats (recorded). Jobs are queued session by session (s1/p1,
-s1/p2, s2/p1, ...) so that early results cover every swprofile.
+then its repeats (recorded). Jobs are queued session by session, so that
+early results cover every swprofile, alternating the order of the
+swprofiles (s1: A B, s2: B A, s3: A B, ...) so that a drift over time (a
+warming room, a filling disk) falls on each swprofile alike (DESIGN §13).
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ class Run:
 
 def split(plan: dict) -> list[JobSpec]:
     sessions = max(b["sessions"] for b in plan["benchmarks"])
-    return [JobSpec(k, p) for k in range(1, sessions + 1) for p in range(len(plan["swprofiles"]))]
+    order = list(range(len(plan["swprofiles"])))
+    return [JobSpec(k, p) for k in range(1, sessions + 1)
+            for p in (order if k % 2 else order[::-1])]
 
 
 def runs(plan: dict, spec: JobSpec) -> list[Run]:

@@ -20,7 +20,11 @@ from fastpath.results import schema
 
 @dataclass
 class Aggregate:
-    """One group of results: a benchmark's result class on a swprofile."""
+    """One group of results: a benchmark's result class on a swprofile, in one session.
+
+    Stores aggregate per session (one boot of one job), the unit of
+    replication; `fastpath.results.analysis` combines the sessions.
+    """
 
     benchmark: str
     resultclass: str
@@ -30,6 +34,10 @@ class Aggregate:
     m2: float  # sum of squared deviations from the mean
     min: float
     max: float
+    session: str | None = None
+    sut: str | None = None
+    plan_id: int | None = None
+    job_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +45,18 @@ class Filters:
     swprofiles: tuple[str, ...] = ()  # exact IDs; empty: all
     benchmark: str | None = None  # glob on suite/name
     sut: str | None = None  # glob on the SUT ID
+    plans: tuple[int, ...] = ()  # plan IDs; empty: all
+    since: str | None = None  # collected at or after (YYYY-MM-DDTHH:MM:SSZ)
+    until: str | None = None  # collected before
+
+    def keeps(self, row: dict) -> bool:
+        """Whether a result or error row passes the plan and time filters."""
+        if self.plans and row.get("plan_id") not in self.plans:
+            return False
+        when = row.get("timestamp")
+        if self.since is not None and (when is None or when < self.since):
+            return False
+        return self.until is None or (when is not None and when < self.until)
 
 
 class ResultStore:
@@ -49,7 +69,7 @@ class ResultStore:
     def rows(self, table: str) -> list[dict]:  # objects: sut, swprofile, benchmark, resultclass
         raise NotImplementedError
 
-    def put(self, table: str, rows: list[dict]) -> None:  # insert objects that are new
+    def put(self, table: str, rows: list[dict]) -> int:  # insert objects that are new; how many
         raise NotImplementedError
 
     def has_session(self, session_id: str) -> bool:
@@ -63,6 +83,19 @@ class ResultStore:
         raise NotImplementedError
 
     def aggregate(self, filters: Filters) -> list[Aggregate]:
+        """One Aggregate per (benchmark, resultclass, swprofile, session) of the matching results."""
+        raise NotImplementedError
+
+    def errors(self, filters: Filters) -> list[dict]:
+        """The error rows matching `filters` (swprofiles, SUT, plans, time)."""
+        raise NotImplementedError
+
+    def results(self, filters: Filters) -> list[dict]:
+        """The result rows matching `filters`."""
+        raise NotImplementedError
+
+    def present(self, filters: Filters) -> set[tuple[str, int | None]]:
+        """The (swprofile, plan_id) pairs of the results matching `filters`."""
         raise NotImplementedError
 
     @contextmanager
@@ -90,13 +123,18 @@ class ResultStore:
                        for r in manifest["results"]}
             self._new("resultclass", list(classes.values()))
             common = {"session_id": sid, "sut": sut, "swprofile": sw}
+            # when the results were collected; manifests before it had only the errors' time
+            when = manifest.get("collected_at") or next(
+                (e["timestamp"] for e in manifest["errors"]), None)
             results = [{**common, "benchmark": benches[r["benchmark"]]["id"],
                         "resultclass": r["resultclass"], "repeat": r["repeat"], "value": r["value"],
-                        "job_id": manifest.get("job_id"), "plan_id": manifest.get("plan_id")}
+                        "job_id": manifest.get("job_id"), "plan_id": manifest.get("plan_id"),
+                        "timestamp": when}
                        for r in manifest["results"]]
             errors = [{**common, "benchmark": benches[e["benchmark"]]["id"], "phase": e["phase"],
                        "idx": e["index"], "timestamp": e["timestamp"], "code": e["code"],
-                       "message": e["message"]} for e in manifest["errors"]]
+                       "message": e["message"], "job_id": manifest.get("job_id"),
+                       "plan_id": manifest.get("plan_id")} for e in manifest["errors"]]
             return self.put_session(sid, results, errors)
 
     def _resolve(self, kind: str, row: dict) -> str:
@@ -131,6 +169,12 @@ class ResultStore:
                     row["swprofile"] = ids["swprofile"][row["swprofile"]]
                 added += self.put_session(sid, results, errors)
         return added
+
+
+def masked(url: str) -> str:
+    """`url` with its password, if any, as ***: safe to print."""
+    parts = urlsplit(url)
+    return url.replace(f":{parts.password}@", ":***@", 1) if parts.password else url
 
 
 def open_store(url: str, *, create: bool = False) -> ResultStore:

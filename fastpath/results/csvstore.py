@@ -50,8 +50,15 @@ class CsvStore(ResultStore):
             values = {r["key"]: r["value"] for r in self._read(meta, "meta")}
             if values.get("format") != schema.MARK:
                 raise Invalid(f"{self.root} has a meta.csv that is not a Fastpath resultstore's")
-            if int(values.get("version") or 0) > schema.VERSION:
+            version = int(values.get("version") or 0)
+            if version > schema.VERSION:
                 raise Invalid(f"{self.root} is a resultstore of a newer version; upgrade fastpath")
+            if version < schema.VERSION:
+                # files of older versions are read as they are (missing columns are empty);
+                # object files get the new columns when next rewritten
+                with self.transaction():
+                    self._write(meta, "meta", [{"key": "format", "value": schema.MARK},
+                                               {"key": "version", "value": str(schema.VERSION)}])
             return
         if self.root.exists() and not self.root.is_dir():
             raise Invalid(f"{self.root} is a file, not a resultstore directory")
@@ -74,8 +81,15 @@ class CsvStore(ResultStore):
         with path.open(newline="") as f:
             reader = csv.reader(f)
             header = next(reader, None)
-            if header != list(columns):
+            known = {tuple(schema.columns_of(table, v)) for v in range(1, schema.VERSION + 1)}
+            if header is None or tuple(header) not in known:
                 raise Invalid(f"{path}: unexpected columns {header}; expected {list(columns)}")
+            if len(header) != len(columns):  # a file of an older version
+                kind = dict(zip(columns, kinds, strict=True))
+                for row in reader:
+                    got = {c: _decode(kind[c], v) for c, v in zip(header, row, strict=True)}
+                    yield {c: got.get(c) for c in columns}
+                return
             for row in reader:
                 yield {c: _decode(k, v) for c, k, v in zip(columns, kinds, row, strict=True)}
 
@@ -151,13 +165,10 @@ class CsvStore(ResultStore):
         groups: dict[tuple, list] = {}
         for d in self._session_dirs():
             for r in self._read(d / "result.csv", "result"):
-                if filters.swprofiles and r["swprofile"] not in filters.swprofiles:
+                if not self._keeps(r, filters, benches):
                     continue
-                if filters.benchmark and not fnmatch.fnmatchcase(benches[r["benchmark"]], filters.benchmark):
-                    continue
-                if filters.sut and not fnmatch.fnmatchcase(r["sut"], filters.sut):
-                    continue
-                key = (r["benchmark"], r["resultclass"], r["swprofile"])
+                key = (r["benchmark"], r["resultclass"], r["swprofile"], r["session_id"], r["sut"],
+                       r["plan_id"], r["job_id"])
                 g = groups.setdefault(key, [0, 0.0, 0.0, r["value"], r["value"]])
                 x = r["value"]
                 g[0] += 1  # Welford: one pass, no cancellation
@@ -165,5 +176,30 @@ class CsvStore(ResultStore):
                 g[1] += delta / g[0]
                 g[2] += delta * (x - g[1])
                 g[3], g[4] = min(g[3], x), max(g[4], x)
-        return [Aggregate(b, rc, sw, n, mean, m2, lo, hi)
-                for (b, rc, sw), (n, mean, m2, lo, hi) in groups.items()]
+        return [Aggregate(b, rc, sw, n, mean, m2, lo, hi, sid, sut, plan, job)
+                for (b, rc, sw, sid, sut, plan, job), (n, mean, m2, lo, hi) in groups.items()]
+
+    @staticmethod
+    def _keeps(r: dict, filters: Filters, benches: dict[str, str]) -> bool:
+        if filters.swprofiles and r["swprofile"] not in filters.swprofiles:
+            return False
+        if filters.benchmark and not fnmatch.fnmatchcase(benches[r["benchmark"]], filters.benchmark):
+            return False
+        if filters.sut and not fnmatch.fnmatchcase(r["sut"], filters.sut):
+            return False
+        return filters.keeps(r)
+
+    def present(self, filters: Filters) -> set[tuple[str, int | None]]:
+        benches = {r["id"]: f"{r['suite']}/{r['name']}" for r in self.rows("benchmark")}
+        return {(r["swprofile"], r["plan_id"]) for d in self._session_dirs()
+                for r in self._read(d / "result.csv", "result") if self._keeps(r, filters, benches)}
+
+    def results(self, filters: Filters) -> list[dict]:
+        benches = {r["id"]: f"{r['suite']}/{r['name']}" for r in self.rows("benchmark")}
+        return [r for d in self._session_dirs() for r in self._read(d / "result.csv", "result")
+                if self._keeps(r, filters, benches)]
+
+    def errors(self, filters: Filters) -> list[dict]:
+        benches = {r["id"]: f"{r['suite']}/{r['name']}" for r in self.rows("benchmark")}
+        return [r for d in self._session_dirs() for r in self._read(d / "error.csv", "error")
+                if self._keeps(r, filters, benches)]

@@ -13,14 +13,17 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from fastpath.errors import Invalid, Unavailable
 from fastpath.results import schema
-from fastpath.results.backend import Aggregate, Filters, ResultStore
+from fastpath.results.backend import Aggregate, Filters, ResultStore, masked
 
 
 class SqlStore(ResultStore):
+    conn: Any  # sqlite3's or PyMySQL's connection: the same DB-API calls on both
+
     def __init__(self, url: str, *, create: bool = False) -> None:
         self.url, self.depth = url, 0
         parts = urlsplit(url)
@@ -74,8 +77,7 @@ class SqlStore(ResultStore):
         self.mysql, self.ph, self.quote = True, "%s", "`"
 
     def _safe(self) -> str:
-        parts = urlsplit(self.url)
-        return self.url.replace(f":{parts.password}@", ":***@") if parts.password else self.url
+        return masked(self.url)
 
     def q(self, name: str) -> str:
         return f"{self.quote}{name}{self.quote}"
@@ -103,9 +105,12 @@ class SqlStore(ResultStore):
             meta = {r["key"]: r["value"] for r in self._select("meta")}
             if meta.get("format") != schema.MARK:
                 raise Invalid(f"{self._safe()} holds a table 'meta' that is not a Fastpath resultstore's")
-            if int(meta.get("version", 0)) > schema.VERSION:
+            version = int(meta.get("version", 0))
+            if version > schema.VERSION:
                 raise Invalid(f"{self._safe()} is a resultstore of a newer version "
                               f"({meta['version']} > {schema.VERSION}); upgrade fastpath")
+            if version < schema.VERSION:
+                self._upgrade(version)
             return
         if tables:
             raise Invalid(f"{self._safe()} holds tables that are not a Fastpath resultstore: "
@@ -117,10 +122,44 @@ class SqlStore(ResultStore):
                 cols = ", ".join(f"{self.q(c)} {self._type(table, c)}" for c in columns)
                 key = ", ".join(self.q(c) for c in schema.KEYS[table])
                 self._run(f"CREATE TABLE {self.q(table)} ({cols}, PRIMARY KEY ({key}))")
-            self._run(f"CREATE INDEX {self.q('result_group')} ON {self.q('result')} "
-                      f"({self.q('benchmark')}, {self.q('resultclass')}, {self.q('swprofile')})")
+            self._indexes()
             self.put("meta", [{"key": "format", "value": schema.MARK},
                               {"key": "version", "value": str(schema.VERSION)}])
+
+    def _columns(self, table: str) -> set[str]:
+        if self.mysql:
+            return {r[0] for r in self._run(f"SHOW COLUMNS FROM {self.q(table)}").fetchall()}
+        return {r[1] for r in self._run(f"PRAGMA table_info({self.q(table)})").fetchall()}
+
+    def _indexes(self) -> None:
+        if self.mysql:
+            have = {r[2] for r in self._run(f"SHOW INDEX FROM {self.q('result')}").fetchall()}
+        else:
+            have = {r[0] for r in self._run("SELECT name FROM sqlite_master WHERE type='index'")}
+        wanted = {**schema.INDEXES, **(schema.MYSQL_INDEXES if self.mysql else schema.SQLITE_INDEXES)}
+        if not self.mysql:
+            for name in schema.SQLITE_DROPPED:
+                if name in have:
+                    self._run(f"DROP INDEX {self.q(name)}")
+        for name, (table, columns) in wanted.items():
+            if name not in have:
+                self._run(f"CREATE INDEX {self.q(name)} ON {self.q(table)} "
+                          f"({', '.join(self.q(c) for c in columns)})")
+
+    def _upgrade(self, version: int) -> None:
+        """Add what versions after `version` added. Each step checks first, so an upgrade cut off
+        half-way (MariaDB commits each ALTER on its own) runs again."""
+        with self.transaction():
+            for v in sorted(n for n in schema.UPGRADES if n > version):
+                for table, columns in schema.UPGRADES[v].items():
+                    have = self._columns(table)
+                    for c in columns:
+                        if c not in have:
+                            self._run(f"ALTER TABLE {self.q(table)} ADD COLUMN {self.q(c)} "
+                                      f"{self._type(table, c)}")
+            self._indexes()
+            self._run(f"UPDATE {self.q('meta')} SET {self.q('value')} = {self.ph} "
+                      f"WHERE {self.q('key')} = {self.ph}", (str(schema.VERSION), "version"))
 
     def _type(self, table: str, column: str) -> str:
         kind = schema.column_type(table, column)
@@ -194,53 +233,85 @@ class SqlStore(ResultStore):
             return None
         return [r["id"] for r in self.rows(table) if fnmatch.fnmatchcase(label(r), glob)]
 
-    def aggregate(self, filters: Filters) -> list[Aggregate]:
+    def _where(self, filters: Filters, alias: str = "", *, table: str = "result"):
+        """The WHERE clause of `filters` and its arguments, or None when nothing can match."""
         q, chosen = self.q, []
         for column, values in (
             ("swprofile", list(filters.swprofiles) or None),
             ("benchmark", self._matching("benchmark", filters.benchmark,
                                          lambda r: f"{r['suite']}/{r['name']}")),
             ("sut", self._matching("sut", filters.sut, lambda r: r["id"])),
+            ("plan_id", list(filters.plans) or None),
         ):
             if values is not None:
                 if not values:
-                    return []
+                    return None
                 chosen.append((column, values))
+        conds = [f"{alias}{q(c)} IN ({', '.join([self.ph] * len(v))})" for c, v in chosen]
         args = [v for _, values in chosen for v in values]
+        for op, when in ((">=", filters.since), ("<", filters.until)):
+            if when is not None:
+                conds.append(f"{alias}{q('timestamp')} {op} {self.ph}")
+                args.append(when)
+        return (f"WHERE {' AND '.join(conds)}" if conds else ""), args
 
-        def where(alias: str) -> str:
-            conds = [f"{alias}{q(c)} IN ({', '.join([self.ph] * len(v))})" for c, v in chosen]
-            return f"WHERE {' AND '.join(conds)}" if conds else ""
-
-        key = ("benchmark", "resultclass", "swprofile")
+    def aggregate(self, filters: Filters) -> list[Aggregate]:
+        q = self.q
+        plain, scoped = self._where(filters), self._where(filters, "r.")
+        if plain is None or scoped is None:
+            return []
+        key = ("benchmark", "resultclass", "swprofile", "session_id")
+        extra = ("sut", "plan_id", "job_id")  # one value per session
         if self.mysql:
-            return self._aggregate_mysql(key, where(""), args)
+            return self._aggregate_mysql(key, extra, *plain)
         group = ", ".join(q(c) for c in key)
-        means = (f"SELECT {group}, COUNT(*) AS n, AVG({q('value')}) AS mean, MIN({q('value')}) AS lo, "
-                 f"MAX({q('value')}) AS hi FROM {q('result')} {where('')} GROUP BY {group}")
+        firsts = ", ".join(f"MIN({q(c)}) AS {q('x_' + c)}" for c in extra)
+        means = (f"SELECT {group}, {firsts}, "
+                 f"COUNT(*) AS n, AVG({q('value')}) AS mean, MIN({q('value')}) AS lo, "
+                 f"MAX({q('value')}) AS hi FROM {q('result')} {plain[0]} GROUP BY {group}")
         join = " AND ".join(f"r.{q(c)} = g.{q(c)}" for c in key)
-        outer = ", ".join(f"g.{q(c)}" for c in key)
+        outer = ", ".join([f"g.{q(c)}" for c in key] + [f"g.{q('x_' + c)}" for c in extra])
         deviation = f"(r.{q('value')} - g.mean)"
         sql = (f"SELECT {outer}, g.n, g.mean, SUM({deviation} * {deviation}), g.lo, g.hi "
-               f"FROM ({means}) g JOIN {q('result')} r ON {join} {where('r.')} "
+               f"FROM ({means}) g JOIN {q('result')} r ON {join} {scoped[0]} "
                f"GROUP BY {outer}, g.n, g.mean, g.lo, g.hi")
-        out = []
-        for b, rc, sw, n, mean, m2, lo, hi in self._run(sql, args + args).fetchall():
-            out.append(Aggregate(b, rc, sw, int(n), float(mean), float(m2 or 0.0), float(lo), float(hi)))
-        return out
+        return [Aggregate(b, rc, sw, int(n), float(mean), float(m2 or 0.0), float(lo), float(hi),
+                          sid, sut, plan, job)
+                for b, rc, sw, sid, sut, plan, job, n, mean, m2, lo, hi
+                in self._run(sql, plain[1] + scoped[1]).fetchall()]
 
-    def _aggregate_mysql(self, key: tuple[str, ...], where: str, args: list) -> list[Aggregate]:
+    def _aggregate_mysql(self, key: tuple[str, ...], extra: tuple[str, ...], where: str,
+                         args: list) -> list[Aggregate]:
         """One pass: MariaDB's VAR_SAMP is Welford's stable recurrence. Grouped by a digest of the
-        key, because grouping by three VARCHAR(255) columns makes MariaDB sort every row on disk
+        key, because grouping by several VARCHAR(255) columns makes MariaDB sort every row on disk
         (24 s instead of 3.5 s for 1,000,000 results, bench/result_show.py)."""
         q = self.q
-        cols = ", ".join(f"MIN({q(c)})" for c in key)
+        cols = ", ".join(f"MIN({q(c)})" for c in (*key, *extra))
         digest = f"MD5(CONCAT_WS(CHAR(0), {', '.join(q(c) for c in key)}))"
         sql = (f"SELECT {cols}, COUNT(*), AVG({q('value')}), VAR_SAMP({q('value')}), "
                f"MIN({q('value')}), MAX({q('value')}) FROM {q('result')} {where} GROUP BY {digest}")
         return [Aggregate(b, rc, sw, int(n), float(mean), float(var or 0.0) * (int(n) - 1),
-                          float(lo), float(hi))
-                for b, rc, sw, n, mean, var, lo, hi in self._run(sql, args).fetchall()]
+                          float(lo), float(hi), sid, sut, plan, job)
+                for b, rc, sw, sid, sut, plan, job, n, mean, var, lo, hi
+                in self._run(sql, args).fetchall()]
+
+    def present(self, filters: Filters) -> set[tuple[str, int | None]]:
+        clause = self._where(filters)
+        if clause is None:
+            return set()
+        q = self.q
+        sql = f"SELECT DISTINCT {q('swprofile')}, {q('plan_id')} FROM {q('result')} {clause[0]}"
+        return {(sw, plan) for sw, plan in self._run(sql, clause[1]).fetchall()}
+
+    def results(self, filters: Filters) -> list[dict]:
+        clause = self._where(filters)
+        return [] if clause is None else self._select("result", clause[0], clause[1])
+
+    def errors(self, filters: Filters) -> list[dict]:
+        clause = self._where(filters)
+        if clause is None:
+            return []
+        return self._select("error", clause[0], clause[1])
 
     def close(self) -> None:
         self.conn.close()
@@ -251,4 +322,5 @@ def _unavailable(exc: Exception) -> bool:
         import pymysql
     except ImportError:  # pragma: no cover
         return False
-    return isinstance(exc, pymysql.err.OperationalError) and exc.args and exc.args[0] in (2003, 2006, 2013)
+    return (isinstance(exc, pymysql.err.OperationalError) and bool(exc.args)
+            and exc.args[0] in (2003, 2006, 2013))

@@ -112,7 +112,8 @@ def serve_api(settings: Settings) -> None:
             from fastpath.api import create_app
 
             bind(settings.database)
-            return create_app(storage=settings.storage, max_upload=settings.max_upload)
+            return create_app(storage=settings.storage, max_upload=settings.max_upload,
+                              resultstore=settings.resultstore)
 
     Api().run()
 
@@ -127,12 +128,12 @@ def child_argv(verb: str, settings: Settings) -> list[str]:
     else:
         if settings.sutclasses:
             argv += ["--sutclasses", str(settings.sutclasses)]
-        if settings.resultstore:
-            argv += ["--resultstore", settings.resultstore]
         for url in settings.webhooks:  # the secret itself goes by file or environment, never argv
             argv += ["--webhook", url]
         if settings.webhook_secret_file:
             argv += ["--webhook-secret-file", str(settings.webhook_secret_file)]
+    if settings.resultstore:  # the API names it in a plan (password masked), the controller publishes
+        argv += ["--resultstore", settings.resultstore]
     return argv
 
 

@@ -28,7 +28,7 @@ from fastpath.testbed.demo import plan as demo_plan
 GUIDE = Path(__file__).resolve().parents[2] / "docs" / "user-guide.md"
 GUIDE_URL = "http://127.0.0.1:5000"
 MARK = re.compile(r"^<!-- docs-test: (skip|wait|output not compared) \((.+)\) -->$")
-RUN, SKIPPED = 30, 7  # shell blocks; a change of the guide must change these on purpose
+RUN, SKIPPED = 31, 8  # shell blocks; a change of the guide must change these on purpose
 
 
 @dataclass

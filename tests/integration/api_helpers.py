@@ -16,11 +16,12 @@ from fastpath.store.queries import inventory, suts, users
 class Api:
     """A falcon test client with helpers to act as different users."""
 
-    def __init__(self, clock, storage: Path, max_upload: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, clock, storage: Path, max_upload: int = 64 * 1024 * 1024,
+                 resultstore: str | None = None) -> None:
         self.clock = clock
         sleep = clock.advance if hasattr(clock, "advance") else time.sleep
         self.client = TestClient(create_app(storage=storage, max_upload=max_upload, clock=clock,
-                                            sleep=sleep))
+                                            sleep=sleep, resultstore=resultstore))
         self.admin = users.ensure_admin(clock())
         self.tokens = {"admin": self.admin}
 

@@ -217,3 +217,22 @@ def test_a_declared_size_over_the_limit_is_refused_before_reading(api):
     r = api.post("/plans", b"", who="alice",
                  headers={"Content-Type": "multipart/form-data; boundary=x", "Content-Length": "999999"})
     assert r.status_code == 413
+
+
+def test_a_plan_names_its_resultstore_with_the_password_masked(database, clock, tmp_path, files):
+    from fastpath.cli.plans import show
+
+    api = Api(clock, tmp_path / "storage", resultstore="mysql://lab:s3cret@db.example:3306/results")
+    (tmp_path / "key").write_text("x")
+    inventory.sync_inventory(_classes(tmp_path), clock())
+    api.user("alice", "exec,query")
+    plan = submit(api, GUIDE, files, who="alice").json["plan"]
+    detail = api.get(f"/plans/{plan['id']}").json["plan"]
+    assert detail["resultstore"] == "mysql://lab:***@db.example:3306/results"
+    assert "s3cret" not in json.dumps(api.get("/plans").json)
+    text = show(detail)
+    assert (f"Show results: fastpath result show 'mysql://lab:***@db.example:3306/results' "
+            f"--plan {plan['id']}") in text.splitlines()
+    quiet = submit(api, GUIDE, files, who="alice", publish=False).json["plan"]
+    assert api.get(f"/plans/{quiet['id']}").json["plan"]["resultstore"] is None
+    assert "Show results" not in show(api.get(f"/plans/{quiet['id']}").json["plan"])

@@ -92,7 +92,7 @@ def test_plan_with_sessions_swprofiles_warmups_repeats(world, tmp_path):
     done = loop.until(lambda: plan_done(plan_id), what="the plan")
     assert done.state == "completed"
     jobs = list(Job.select().where(Job.plan == plan_id).order_by(Job.id))
-    assert [(j.swprofile, j.session) for j in jobs] == [(0, 1), (1, 1), (0, 2), (1, 2)]
+    assert [(j.swprofile, j.session) for j in jobs] == [(0, 1), (1, 1), (1, 2), (0, 2)]  # A B, B A
     assert {j.sut.name for j in jobs} == {"sut-01", "sut-02"}  # both SUTs used
     sessions = set()
     for job in jobs:
@@ -103,6 +103,7 @@ def test_plan_with_sessions_swprofiles_warmups_repeats(world, tmp_path):
         assert job.results == len(m["results"]) and job.errors == 0
         assert {r["repeat"] for r in m["results"]} == {0, 1}
         assert m["session_id"] == job.session_id and m["sut"]["name"] == job.sut.name
+        assert m["collected_at"].endswith("Z") and m["swprofile"]["modules_digest"] is None
         assert m["swprofile"]["name"] == plan["swprofiles"][job.swprofile]["name"]
         assert m["sut"]["fingerprint"]["HW"]["host_name"] == job.sut.name
         sessions.add(m["session_id"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import sqlite3
 import subprocess
@@ -44,31 +45,34 @@ def url(request, urls):
 
 
 def manifest(values, *, sw="baseline", kernel="6.19.0", sut="demo-01", session=None, errors=(),
-             params=None, job=1, cmdline=("quiet",)) -> dict:
+             params=None, job=1, cmdline=("quiet",), plan=7, when="2026-11-24T10:00:00Z",
+             modules=None) -> dict:
     return {
-        "format": 1, "plan_id": 7, "job_id": job, "session_id": session or str(uuid.uuid4()),
+        "format": 1, "plan_id": plan, "job_id": job, "session_id": session or str(uuid.uuid4()),
+        "collected_at": when,
         "sut": {"name": sut, "fingerprint": {"HW": {"host_name": sut, "architecture": "x86_64",
                                                     "cpu_count": 2, "cpu_model": "Epyc é"},
                                              "SW": {"kernel_name": kernel}}},
         "swprofile": {"name": sw, "kernel_name": kernel, "kernel_git_sha": None,
                       "kernel_digest": None, "userspace": "Debian GNU/Linux 12 (bookworm)",
-                      "cmdline": list(cmdline), "sysctl": [], "bootscript": None},
+                      "cmdline": list(cmdline), "sysctl": [], "bootscript": None,
+                      "modules_digest": modules},
         "benchmarks": [{"suite": "sysbench", "name": "cpu", "type": "container",
                         "image": "localhost/fastpath-bench-sysbench:1",
                         "params": params or {"threads": 1}}],
         "results": [{"benchmark": 0, "repeat": i, "resultclass": "events-per-second",
                      "unit": "events/s", "improvement": "bigger", "value": v}
                     for i, v in enumerate(values)],
-        "errors": [{"benchmark": 0, "phase": "repeat", "index": 9, "timestamp": "2026-11-24T10:00:00Z",
-                    "code": c, "message": m} for c, m in errors],
+        "errors": [{"benchmark": 0, "phase": "repeat", "index": 9 + i, "timestamp": "2026-11-24T10:00:00Z",
+                    "code": c, "message": m} for i, (c, m) in enumerate(errors)],
     }
 
 
 def stats(url, **filters):
     store = open_store(url)
     try:
-        return {(a.benchmark.split("@")[0], a.resultclass, a.swprofile): analysis.summarise(a)
-                for a in store.aggregate(Filters(**filters))}
+        return {(key[0].split("@")[0], key[1], key[2]): analysis.summarise(parts)
+                for key, parts in analysis.groups(store.aggregate(Filters(**filters))).items()}
     finally:
         store.close()
 
@@ -98,13 +102,14 @@ def test_statistics_against_a_hand_computed_set(url):
     store.close()
     [(key, s)] = stats(url).items()
     assert key == ("sysbench/cpu", "events-per-second", "baseline")
-    # mean 13, sample stdev sqrt(20/3) = 2.58199, t(0.975, 3) = 3.18245
-    assert (s.count, s.mean, s.min, s.max) == (4, 13.0, 10.0, 16.0)
-    assert s.stdev == pytest.approx(math.sqrt(20 / 3))
-    half = 3.182446305 * math.sqrt(20 / 3) / 2
+    # session means 11 and 15: mean 13, between sqrt(8), t(0.975, 1) = 12.7062; within sqrt(4 / 2)
+    assert (s.sessions, s.count, s.mean, s.min, s.max) == (2, 4, 13.0, 10.0, 16.0)
+    assert sorted(s.session_means) == [11.0, 15.0]
+    assert s.between == pytest.approx(math.sqrt(8)) and s.within == pytest.approx(math.sqrt(2))
+    half = 12.70620474 * math.sqrt(8) / math.sqrt(2)
     assert s.ci95min == pytest.approx(13 - half, rel=1e-6)
     assert s.ci95max == pytest.approx(13 + half, rel=1e-6)
-    assert s.cv == pytest.approx(math.sqrt(20 / 3) / 13)
+    assert s.cv == pytest.approx(math.sqrt(8) / 13)
 
 
 def test_a_reused_swprofile_name_with_other_content_gets_its_own_id(url):
@@ -158,9 +163,11 @@ def test_merge_between_every_pair_of_formats(urls, src_kind, dst_kind):
 
 def test_list_and_show_through_the_cli(url):
     store = open_store(url, create=True)
-    store.publish(manifest([10.0, 12.0, 14.0, 16.0], sw="old"))
-    store.publish(manifest([20.0, 22.0, 24.0, 26.0], sw="new", kernel="6.20.0"))
-    store.publish(manifest([13.0, 13.5, 12.5, 13.0], sw="same", kernel="6.21.0"))
+    for i, means in enumerate(((10.0, 12.0, 14.0, 16.0), (20.0, 22.0, 24.0, 26.0), (13.0, 12.0))):
+        sw, kernel = (("old", "6.19.0"), ("new", "6.20.0"), ("same", "6.21.0"))[i]
+        for job, m in enumerate(means):  # one session per mean, repeats m - 1 and m + 1
+            store.publish(manifest([m - 1, m + 1], sw=sw,
+                                   kernel=kernel, job=10 * i + job))
     store.close()
     runner = CliRunner()
     out = runner.invoke(result_cli, ["list", url, "--object", "swprofile", "--id", "ne*"]).output
@@ -174,20 +181,24 @@ def test_list_and_show_through_the_cli(url):
     lines = [line for line in out.splitlines() if "sysbench/cpu" in line]
     assert len(lines) == 1
     cells = [c.strip() for c in lines[0].strip("|").split("|")]
-    assert cells == ["sysbench/cpu", "events-per-second (events/s)", "10.00", "8.89", "13.00",
-                     "17.11", "16.00", "19.86%", "4"]
+    # session means 10..16: mean 13, between sqrt(20/3), t(0.975, 3) = 3.18245; within sqrt(2)
+    assert cells == ["sysbench/cpu", "events-per-second (events/s)", "9.00", "8.89", "13.00",
+                     "17.11", "17.00", "1.41", "2.58", "4", "8"]
     rel = runner.invoke(result_cli, ["show", url, "--swprofile", "old", "--relative"]).output
-    assert "-23.08%" in rel and "31.60%" in rel
+    assert "-30.77%" in rel and "31.60%" in rel and "19.86%" in rel
     cmp_out = runner.invoke(result_cli, ["show", url, "--swprofile", "old", "--swprofile", "new",
                                          "--swprofile", "same"]).output
     row = next(line for line in cmp_out.splitlines() if "sysbench/cpu" in line)
-    assert "13.00" in row and "+76.92% (better)" in row and "+0.00% (~)" in row
-    assert "Welch's t-test" in cmp_out
+    # new: t = 10 / sqrt(2 * (20/3) / 4) = 5.477, 6 degrees of freedom, p = 0.001547;
+    # the change's interval 10 +- 2.44691 * 1.82574 = [5.533, 14.467], in % of 13
+    assert "13.00" in row and "+76.92% [+42.56, +111.29] p=0.002 (better)" in row
+    assert "-3.85% [" in row and "(~, weak)" in row  # same: 2 sessions only
+    assert "Welch's t-test over session means" in cmp_out
     js = runner.invoke(result_cli, ["show", url, "--swprofile", "old", "--swprofile", "new",
                                     "--json"]).output
     change = __import__("json").loads(js)["comparison"][0]["changes"]["new"]
-    # t = 10 / sqrt(2 * (20/3) / 4) = 5.477 with 6 degrees of freedom: p = 0.001547 (two-sided)
     assert change["significant"] and change["p"] == pytest.approx(0.001547, rel=1e-3)
+    assert not change["weak"] and change["sessions"] == 4
     unknown = runner.invoke(result_cli, ["show", url, "--swprofile", "nope"])
     assert unknown.exit_code == 4 and "no swprofile 'nope'" in unknown.output
 
@@ -291,3 +302,263 @@ def test_a_publish_killed_at_any_moment_leaves_all_or_nothing(kind, urls, tmp_pa
     store.publish(m)  # the re-publish after the crash
     assert [len(r) for _, r, _ in store.sessions()] == [20000]  # exactly one copy
     store.close()
+
+
+def cli(*args):
+    return CliRunner().invoke(result_cli, [str(a) for a in args])
+
+
+def test_plan_and_time_scope(url):
+    store = open_store(url, create=True)
+    store.publish(manifest([10.0, 11.0], plan=2, job=1, when="2026-11-20T10:00:00Z"))
+    store.publish(manifest([30.0, 31.0], plan=5, job=2, when="2026-11-22T10:00:00Z", sut="demo-02"))
+    store.publish(manifest([50.0], plan=8, job=3, when="2026-11-24T10:00:00Z", errors=[(1, "boom")]))
+    store.close()
+    assert {k: v.count for k, v in stats(url, plans=(2,)).items()} == {
+        ("sysbench/cpu", "events-per-second", "baseline"): 2}
+    assert stats(url, plans=(2, 5))[("sysbench/cpu", "events-per-second", "baseline")].count == 4
+    assert stats(url, plans=(99,)) == {}
+    assert stats(url, since="2026-11-21T00:00:00Z", until="2026-11-24T10:00:00Z")[
+        ("sysbench/cpu", "events-per-second", "baseline")].mean == 30.5
+    pooled = cli("show", url)
+    assert pooled.exit_code == 0, pooled.output
+    assert pooled.output.splitlines()[0] == ("Note: these results pool 3 plans (2, 5, 8); "
+                                             "name one with --plan ID.")
+    one = cli("show", url, "--plan", 5)
+    assert "Note:" not in one.output and "30.50" in one.output
+    two = cli("show", url, "--plan", 2, "--plan", 5)
+    assert "Note:" not in two.output and "20.50" in two.output
+    since = cli("show", url, "--since", "2026-11-23")
+    assert "50.00" in since.output and "Note:" not in since.output
+    until = cli("show", url, "--until", "2026-11-21T00:00:00+00:00")
+    assert "10.50" in until.output
+    assert cli("show", url, "--plan", 99).exit_code == 4
+    bad = cli("show", url, "--since", "yesterday")
+    assert bad.exit_code == 2 and "--since 'yesterday'" in bad.output
+    suts = cli("list", url, "--object", "sut", "--plan", 5).output
+    assert "demo-02" in suts and "demo-01" not in suts
+    assert "demo-01" in cli("list", url, "--object", "sut", "--plan", 8).output  # only an error there
+    store = open_store(url)
+    try:
+        assert [(e["plan_id"], e["job_id"]) for e in store.errors(Filters(plans=(8,)))] == [(8, 3)]
+        assert store.errors(Filters(plans=(2,))) == []
+    finally:
+        store.close()
+
+
+V1 = {"result": "session_id benchmark resultclass repeat value sut swprofile job_id plan_id",
+      "error": "session_id benchmark phase idx timestamp sut swprofile code message",
+      "swprofile": "id name kernel_name kernel_git_sha kernel_digest userspace cmdline sysctl bootscript "
+                   "content_hash"}
+
+
+def _make_v1(url: str) -> None:
+    """Turn a fresh store into one as version 1 wrote it: no new columns, no plan index."""
+    from pathlib import Path
+
+    if url.startswith("csv://"):
+        root = Path(url[len("csv://"):])
+        for table, names in V1.items():
+            files = [root / "swprofile.csv"] if table == "swprofile" else \
+                sorted((root / "sessions").glob(f"*/{table}.csv"))
+            for f in files:
+                import csv
+
+                with f.open(newline="") as src:
+                    rows = list(csv.DictReader(src))
+                with f.open("w", newline="") as out:
+                    w = csv.DictWriter(out, names.split(), extrasaction="ignore")
+                    w.writeheader()
+                    w.writerows(rows)
+        (root / "meta.csv").write_text("key,value\r\nformat,fastpath-resultstore\r\nversion,1\r\n")
+        return
+    store = open_store(url)
+    try:
+        store._run("DROP INDEX " + (f"{store.q('result_plan')} ON {store.q('result')}" if store.mysql
+                                    else store.q("result_plan")))
+        if not store.mysql:  # version 1's index
+            store._run("DROP INDEX result_sessions")
+            store._run("CREATE INDEX result_group ON result (benchmark, resultclass, swprofile)")
+        for table, names in V1.items():
+            for c in set(store._columns(table)) - set(names.split()):
+                store._run(f"ALTER TABLE {store.q(table)} DROP COLUMN {store.q(c)}")
+        store._run(f"UPDATE {store.q('meta')} SET {store.q('value')} = '1' "
+                   f"WHERE {store.q('key')} = 'version'")
+    finally:
+        store.close()
+
+
+def test_a_version_1_store_is_upgraded_when_opened(url):
+    store = open_store(url, create=True)
+    store.publish(manifest([10.0, 12.0], errors=[(3, "exit")]))
+    store.close()
+    _make_v1(url)
+    store = open_store(url)  # upgrades
+    try:
+        meta = {r["key"]: r["value"] for r in store.rows("meta")}
+        assert meta["version"] == "2"
+        [row] = store.rows("swprofile")
+        assert row["modules_digest"] is None and row["id"] == "baseline"
+        assert {e["plan_id"] for e in store.errors(Filters())} == {None}
+        assert [a.count for a in store.aggregate(Filters(plans=(7,)))] == [2]
+        assert store.aggregate(Filters(since="2026-01-01T00:00:00Z")) == []  # old rows have no time
+        # the same content publishes under the same ID; the hash without modules is unchanged
+        store.publish(manifest([14.0]))
+        store.publish(manifest([15.0], modules="sha256:abc"))
+        assert sorted(r["id"] for r in store.rows("swprofile")) == ["baseline", "baseline~2"]
+        if not url.startswith("csv://"):
+            names = ({r[2] for r in store._run("SHOW INDEX FROM `result`").fetchall()} if store.mysql else
+                     {r[0] for r in store._run("SELECT name FROM sqlite_master WHERE type='index'")})
+            assert "result_plan" in names
+            assert ("result_group" in names) == store.mysql and ("result_sessions" in names) != store.mysql
+    finally:
+        store.close()
+    store = open_store(url)  # a second open finds nothing to do
+    store.close()
+
+
+def test_the_plan_filter_uses_an_index_on_sqlite(tmp_path):
+    url = f"sqlite:///{tmp_path}/r.db"
+    store = open_store(url, create=True)
+    store.publish(manifest([1.0]))
+    plan = store._run("EXPLAIN QUERY PLAN SELECT COUNT(*) FROM result WHERE plan_id IN (7)").fetchall()
+    store.close()
+    assert any("result_plan" in str(row) for row in plan), plan
+
+
+def test_a_name_that_stands_for_several_contents_is_refused_unless_a_plan_narrows_it(url):
+    store = open_store(url, create=True)
+    for plan, kernel, base in ((2, "6.18.0", 10.0), (8, "6.19.0", 20.0)):  # baseline rebuilt for plan 8
+        for job in range(3):
+            store.publish(manifest([base + job, base + job + 0.5], kernel=kernel, plan=plan, job=job))
+            store.publish(manifest([base + 5 + job, base + 5.5 + job], sw="candidate", plan=plan,
+                                   job=10 + job))
+    store.close()
+    listed = cli("list", url, "--object", "swprofile")
+    hashes = {r["id"]: r["content_hash"] for r in
+              __import__("json").loads(cli("list", url, "--object", "swprofile", "--json").output)["objects"]}
+    assert set(hashes) == {"baseline", "baseline~2", "candidate"}
+    assert hashes["baseline"] != hashes["baseline~2"] and hashes["baseline~2"] in listed.output
+    refused = cli("show", url, "--swprofile", "baseline", "--swprofile", "candidate")
+    assert refused.exit_code == 2
+    assert (f"swprofile 'baseline' stands for 2 different contents: baseline (hash "
+            f"{hashes['baseline'][:12]}, plans 2); baseline~2 (hash {hashes['baseline~2'][:12]}, plans 8)"
+            ) in refused.output
+    narrowed = cli("show", url, "--swprofile", "baseline", "--swprofile", "candidate", "--plan", 8)
+    assert narrowed.exit_code == 0, narrowed.output
+    assert "| baseline~2 |" in narrowed.output  # the header names the ID the name resolved to
+    assert "21.25" in narrowed.output  # plan 8's baseline: session means 20.25, 21.25, 22.25
+    old = cli("show", url, "--swprofile", "baseline", "--plan", 2)
+    assert old.exit_code == 0 and "11.25" in old.output
+    explicit = cli("show", url, "--swprofile", "baseline~2", "--swprofile", "candidate")
+    assert explicit.exit_code == 0 and "21.25" in explicit.output
+
+
+def test_show_errors_lists_every_failed_run(url):
+    store = open_store(url, create=True)
+    store.publish(manifest([1.0], plan=3, job=4, session="s-a",
+                           errors=[(124, "timed out after 60s"), (201, "malformed results.csv: line 2")]))
+    store.publish(manifest([2.0], plan=5, job=9, session="s-b", sw="other",
+                           errors=[(3, "the container exited with status 3")]))
+    store.publish(manifest([3.0], plan=5, job=10, session="s-c"))
+    store.close()
+    out = cli("show", url, "--errors")
+    assert out.exit_code == 0, out.output
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in out.output.splitlines()
+            if line.startswith("|")]
+    assert rows[0] == ["Plan", "Job", "Session", "Swprofile", "SUT", "Benchmark", "Run", "Code", "Time",
+                       "Message"]
+    assert [r[:3] + r[7:8] + r[9:] for r in rows[1:]] == [
+        ["3", "4", "s-a", "124", "timed out after 60s"],
+        ["3", "4", "s-a", "201", "malformed results.csv: line 2"],
+        ["5", "9", "s-b", "3", "the container exited with status 3"]]
+    js = __import__("json").loads(cli("show", url, "--errors", "--plan", 5, "--json").output)
+    got = [(e["plan_id"], e["job_id"], e["session_id"], e["code"]) for e in js["errors"]]
+    assert got == [(5, 9, "s-b", 3)]
+    assert cli("show", url, "--errors", "--swprofile", "baseline", "--plan", 5).output.strip() == \
+        "No failed runs match."
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_export_round_trips_into_a_fresh_store(url, urls, tmp_path, fmt):
+    store = open_store(url, create=True)
+    for job in range(3):
+        store.publish(manifest([10.0 + job, 10.5 + job, 0.1 + 0.2], plan=4, job=job, sut="demo-02",
+                               modules="sha256:m", cmdline=("quiet", "mitigations=off")))
+        store.publish(manifest([20.0 + job, 20.25], sw="candidate", plan=4, job=10 + job,
+                               params={"threads": 2}))
+    store.publish(manifest([99.0], plan=5, job=50))  # another plan: not exported
+    store.close()
+    out = tmp_path / f"plan4.{fmt}"
+    done = cli("export", url, "--plan", 4, "--format", fmt, "-o", out)
+    assert done.exit_code == 0, done.output
+    if fmt == "csv":
+        import csv as csvmod
+
+        with out.open(newline="") as f:
+            rows = list(csvmod.DictReader(f))
+        assert len(rows) == 3 * 3 + 3 * 2
+        first = rows[0]
+        assert (first["plan"], first["job"], first["swprofile"], first["metric"], first["sut"]) == \
+            ("4", "0", "baseline", "events-per-second", "demo-02")
+        assert first["swprofile_hash"] and '"HW"' in first["sut_fingerprint"] and first["params"]
+    fresh = urls("sqlite")
+    imported = cli("import", out, fresh)
+    assert imported.exit_code == 0, imported.output
+    for args in ([], ["--swprofile", "baseline", "--swprofile", "candidate"], ["--relative"]):
+        want = cli("show", url, "--plan", 4, *args)
+        got = cli("show", fresh, *args)  # what `result show` prints: the same table
+        assert want.exit_code == 0 and got.output == want.output
+        assert "sysbench/cpu" in got.output
+    # unrounded, only the order of summation may differ
+    want = json.loads(cli("show", url, "--plan", 4, "--json").output)["statistics"]
+    got = json.loads(cli("show", fresh, "--json").output)["statistics"]
+    assert [(g["swprofile"], g["sessions"], g["count"]) for g in got] == \
+        [(w["swprofile"], w["sessions"], w["count"]) for w in want]
+    assert [g["mean"] for g in got] == pytest.approx([w["mean"] for w in want], rel=1e-12)
+    src, dst = open_store(url), open_store(fresh)
+    try:
+        key = {r["id"]: r["content_hash"] for r in src.rows("swprofile") if r["id"] != "baseline~2"}
+        assert {r["id"]: r["content_hash"] for r in dst.rows("swprofile")} == key
+    finally:
+        src.close()
+        dst.close()
+    assert cli("import", out, fresh).output.endswith("0 rows added.\n")  # idempotent
+
+
+def test_plot_draws_the_sessions(tmp_path):
+    url = f"sqlite:///{tmp_path}/r.db"
+    store = open_store(url, create=True)
+    for job in range(3):
+        store.publish(manifest([10.0 + job, 11.0], plan=4, job=job))
+        store.publish(manifest([12.0 + job, 13.0], sw="candidate", plan=4, job=10 + job))
+    store.close()
+    for name in ("p.svg", "p.png"):
+        done = cli("plot", url, "--plan", 4, "-o", tmp_path / name)
+        assert done.exit_code == 0, done.output
+        assert "1 panel(s)" in done.output
+    svg = (tmp_path / "p.svg").read_text()
+    assert "<svg" in svg and "events-per-second" in svg
+    assert (tmp_path / "p.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert cli("plot", url, "--plan", 4, "-o", tmp_path / "p.pdf").exit_code == 2
+    assert cli("plot", url, "--plan", 9, "-o", tmp_path / "q.svg").exit_code == 4
+
+
+def test_show_warns_when_placement_confounds_the_comparison(url):
+    store = open_store(url, create=True)
+    for job in range(3):  # plan 2: baseline always on demo-01, candidate always on demo-02
+        store.publish(manifest([10.0 + job, 10.5], plan=2, job=job, sut="demo-01"))
+        store.publish(manifest([12.0 + job, 12.5], sw="candidate", plan=2, job=10 + job, sut="demo-02"))
+    for job, (a, b) in enumerate((("demo-01", "demo-02"), ("demo-02", "demo-01"))):  # plan 3: crossed
+        store.publish(manifest([10.0 + job, 10.5], plan=3, job=20 + job, sut=a))
+        store.publish(manifest([12.0 + job, 12.5], sw="candidate", plan=3, job=30 + job, sut=b))
+    store.close()
+    confounded = cli("show", url, "--swprofile", "baseline", "--swprofile", "candidate", "--plan", 2)
+    assert ("Warning: unbalanced placement (baseline on demo-01 x3; candidate on demo-02 x3): a change "
+            "may be the SUTs', not the swprofiles'.") in confounded.output.splitlines()
+    assert "different hardware" not in confounded.output  # host names differ, nothing else
+    crossed = cli("show", url, "--swprofile", "baseline", "--swprofile", "candidate", "--plan", 3)
+    assert crossed.exit_code == 0 and "Warning" not in crossed.output
+    js = json.loads(cli("show", url, "--swprofile", "baseline", "--swprofile", "candidate", "--plan", 2,
+                        "--json").output)
+    assert len(js["warnings"]) == 1

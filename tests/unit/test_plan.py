@@ -184,11 +184,11 @@ def sessions_plan(swprofiles: int, sessions: list[int], warmups=1, repeats=2) ->
 
 @pytest.mark.parametrize("swprofiles, sessions, expected", [
     (1, [1], [(1, 0)]),
-    (2, [3], [(1, 0), (1, 1), (2, 0), (2, 1), (3, 0), (3, 1)]),
-    (2, [1, 2], [(1, 0), (1, 1), (2, 0), (2, 1)]),
-    (3, [2, 1], [(1, 0), (1, 1), (1, 2), (2, 0), (2, 1), (2, 2)]),
+    (2, [3], [(1, 0), (1, 1), (2, 1), (2, 0), (3, 0), (3, 1)]),  # A B, B A, A B
+    (2, [1, 2], [(1, 0), (1, 1), (2, 1), (2, 0)]),
+    (3, [2, 1], [(1, 0), (1, 1), (1, 2), (2, 2), (2, 1), (2, 0)]),
 ])
-def test_split_session_by_session(swprofiles, sessions, expected):
+def test_split_session_by_session_alternating(swprofiles, sessions, expected):
     plan = sessions_plan(swprofiles, sessions)
     assert [(j.session, j.swprofile) for j in split(plan)] == expected
 

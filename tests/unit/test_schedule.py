@@ -87,3 +87,64 @@ def test_queue_order_is_what_schedule_serves_given_enough_suts():
     held = {0: 2, 1: 0, 3: 1}
     served = [a.demand for a in schedule([FreeSut(-i) for i in range(1, 61)], demand, held)]
     assert queue_order(demand, held) == served
+
+
+# --- placement that cancels SUT differences ----------------------------------------------------
+
+
+from fastpath.core.schedule import placement  # noqa: E402
+
+
+def jobs_of(swprofiles: int, sessions: int) -> list[tuple[int, int]]:
+    return [(k, p) for k in range(1, sessions + 1) for p in range(swprofiles)]
+
+
+def counts(placed: dict) -> dict[tuple[int, int], int]:
+    out: dict[tuple[int, int], int] = {}
+    for (_, sw), sut in placed.items():
+        out[(sw, sut)] = out.get((sw, sut), 0) + 1
+    return out
+
+
+@pytest.mark.parametrize("swprofiles, sessions, suts, expected", [
+    # 2 swprofiles x 3 sessions over 2 SUTs: 2 and 1 each way, each session on both SUTs
+    (2, 3, [1, 2], {(1, 0): 1, (1, 1): 2, (2, 0): 2, (2, 1): 1, (3, 0): 1, (3, 1): 2}),
+    # 3 swprofiles x 2 sessions over 2 SUTs
+    (3, 2, [1, 2], {(1, 0): 1, (1, 1): 2, (1, 2): 1, (2, 0): 2, (2, 1): 1, (2, 2): 2}),
+    # one SUT: everything there
+    (2, 3, [7], {(k, p): 7 for k in (1, 2, 3) for p in (0, 1)}),
+    # 2 swprofiles x 4 sessions over 2 SUTs: exactly 2 each way
+    (2, 4, [1, 2], {(1, 0): 1, (1, 1): 2, (2, 0): 2, (2, 1): 1, (3, 0): 1, (3, 1): 2, (4, 0): 2,
+                    (4, 1): 1}),
+])
+def test_placement_tables(swprofiles, sessions, suts, expected):
+    placed = placement(jobs_of(swprofiles, sessions), suts)
+    assert placed == expected
+    by = counts(placed)
+    for sw in range(swprofiles):  # as balanced as the counts allow
+        got = [by.get((sw, s), 0) for s in suts]
+        assert max(got) - min(got) <= 1
+
+
+@pytest.mark.parametrize("swprofiles, sessions, suts", [(2, 3, [1, 2]), (3, 2, [1, 2, 3]), (2, 2, [4, 9])])
+def test_every_permutation_of_the_input_gives_the_same_placement(swprofiles, sessions, suts):
+    jobs = jobs_of(swprofiles, sessions)
+    want = placement(jobs, suts)
+    for order in itertools.permutations(jobs):
+        for sut_order in itertools.permutations(suts):
+            assert placement(list(order), list(sut_order)) == want
+
+
+def test_an_unhealthy_sut_mid_plan_sends_the_rest_elsewhere():
+    jobs = jobs_of(2, 4)
+    first = placement(jobs, [1, 2])
+    done = {j: first[j] for j in jobs if j[0] <= 2}  # sessions 1 and 2 ran; then SUT 2 fails
+    rest = placement(jobs, [1], done)
+    assert set(rest) == {j for j in jobs if j[0] > 2} and set(rest.values()) == {1}
+    assert placement(jobs, [], done) == {}  # no healthy SUT: nothing placed, nothing waits on one
+    back = placement(jobs, [1, 2, 3], done)  # a third SUT joined: it takes the next jobs first
+    assert back[(3, 0)] == 3 and back[(3, 1)] == 3
+    by = counts({**done, **back})
+    for sw in (0, 1):
+        got = [by.get((sw, s), 0) for s in (1, 2, 3)]
+        assert max(got) - min(got) <= 1, by
