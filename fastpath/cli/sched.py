@@ -200,6 +200,12 @@ def client_command(fn):
     def wrapper(url, token, **kw):
         from fastpath.cli.client import Client
 
+        # an empty option is a mistake (an unset variable), never "use the saved one"
+        if url is not None and not url.strip():
+            fail("--url is empty: pass the scheduler URL or leave the option out", ExitStatus.USAGE)
+        if token is not None and not token.strip():
+            fail("--token is empty: pass a token or leave the option out to use the saved one",
+                 ExitStatus.USAGE)
         url = url or preference.get("sched", "url")
         token = token or preference.get("sched", "token")
         if not url:
