@@ -50,13 +50,21 @@ class Client:
             raise errors.Unavailable(f"cannot reach the scheduler at {self.url}: {reason}") from exc
         finally:
             conn.close()
-        return self._decode(resp.status, raw)
+        return self._decode(resp.status, raw, resp.getheader("Content-Type") or "")
 
-    def _decode(self, status: int, raw: bytes) -> dict:
+    def _decode(self, status: int, raw: bytes, content_type: str = "application/json") -> dict:
         try:
             doc = json.loads(raw) if raw else {}
         except ValueError:
-            doc = {"description": raw[:200].decode(errors="replace")}
+            doc = None
+        if raw and not (isinstance(doc, dict) and content_type.startswith("application/json")) \
+                or not raw and status >= 400:
+            # another HTTP service (a web page, a proxy's error): one line, not its page
+            kind = content_type.split(";")[0].strip() or "no content type"
+            if status in (502, 503, 504):  # a proxy in front of a restarting scheduler
+                raise errors.Unavailable(f"cannot reach the scheduler at {self.url}: "
+                                         f"HTTP {status} ({kind}) from a proxy")
+            raise errors.Invalid(f"{self.url} is not a Fastpath scheduler (HTTP {status}, {kind})")
         if status < 400:
             return doc
         message = doc.get("description") or doc.get("title") or f"HTTP {status}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import signal
 
 import pytest
@@ -34,3 +35,27 @@ def test_an_empty_token_or_url_is_an_error_not_the_saved_one(server, option):
     assert done.stderr == f"Error: {option} is empty: " + done.stderr.split(": ", 2)[2]
     assert len(done.stderr.splitlines()) == 1
     assert "eve" not in users(server)  # nothing was sent with the saved admin token
+
+
+@pytest.fixture
+def web_page(tmp_path):
+    """Another real HTTP service: Python's file server, which answers HTML."""
+    import http.server
+    import threading
+
+    (tmp_path / "www").mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=tmp_path / "www")
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.mark.parametrize(("verb", "status"), [(["sutclass-list"], 404),
+                                             (["lease-acquire", "demo"], 501)])
+def test_a_url_of_another_http_service_is_one_line(server, web_page, verb, status):
+    done = server.cli("sched", *verb, "--url", web_page, check=False)
+    assert done.stderr == \
+        f"Error: {web_page} is not a Fastpath scheduler (HTTP {status}, text/html)\n"
+    assert done.returncode == 2  # a wrong URL is a usage error, and is not retried
