@@ -6,7 +6,7 @@ import http.client
 import json
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from urllib.parse import urlencode, urlsplit
 
 from fastpath import errors
@@ -15,6 +15,18 @@ BY_STATUS = {
     400: errors.Invalid, 401: errors.Unauthorized, 403: errors.Forbidden, 404: errors.NotFound,
     409: errors.Conflict, 413: errors.TooLarge, 503: errors.Unavailable,
 }
+
+
+CONNECT_TIMEOUT = 5.0
+FIRST_CONTACT = 10.0  # a request that never reached the scheduler gives up after this long
+
+
+class Unreachable(errors.Unavailable):
+    """The scheduler did not answer; `contacted` if the request may have reached it."""
+
+    def __init__(self, message: str, contacted: bool) -> None:
+        super().__init__(message)
+        self.contacted = contacted
 
 
 class Client:
@@ -27,7 +39,13 @@ class Client:
 
     def _connection(self) -> http.client.HTTPConnection:
         cls = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
-        return cls(self._parts.hostname, self._parts.port, timeout=self.timeout)
+        return cls(self._parts.hostname, self._parts.port, timeout=min(self.timeout, CONNECT_TIMEOUT))
+
+    def _reason(self, exc: BaseException) -> str:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if isinstance(exc, socket.timeout):
+            reason = "timed out"
+        return f"cannot reach the scheduler at {self.url}: {reason}"
 
     def request(self, method: str, path: str, *, params: dict | None = None, body=None,
                 headers: dict | None = None) -> dict:
@@ -40,14 +58,17 @@ class Client:
             head["Content-Type"] = "application/json"
         conn = self._connection()
         try:
-            conn.request(method, target, body=body, headers=head)
-            resp = conn.getresponse()
-            raw = resp.read()
-        except (OSError, http.client.HTTPException) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            if isinstance(exc, socket.timeout):
-                reason = "timed out"
-            raise errors.Unavailable(f"cannot reach the scheduler at {self.url}: {reason}") from exc
+            try:
+                conn.connect()  # a short timeout: a wrong or down address fails fast
+            except OSError as exc:
+                raise Unreachable(self._reason(exc), contacted=False) from exc
+            conn.sock.settimeout(self.timeout)  # a long poll waits up to `wait` s for its answer
+            try:
+                conn.request(method, target, body=body, headers=head)
+                resp = conn.getresponse()
+                raw = resp.read()
+            except (OSError, http.client.HTTPException) as exc:
+                raise Unreachable(self._reason(exc), contacted=True) from exc
         finally:
             conn.close()
         return self._decode(resp.status, raw, resp.getheader("Content-Type") or "")
@@ -85,19 +106,31 @@ class Client:
         return self.request(method, path, body=chunks, headers={
             "Content-Type": content_type, "Content-Length": str(length), **(headers or {})})
 
-    def retrying(self, send, *, patience: float, on_wait=None) -> dict:
-        """Call `send()` until the scheduler answers (it may be restarting), for `patience` s.
+    def retrying(self, send: Callable[[], dict], *, patience: float, exists: bool = False,
+                 on_wait: Callable[[errors.Unavailable, int], None] | None = None) -> dict:
+        """Call `send()` until the scheduler answers (it may be restarting).
 
         Only for requests that are safe to repeat: idempotent ones, or ones
-        that carry an Idempotency-Key.
+        that carry an Idempotency-Key. When nothing `exists` yet and no attempt
+        ever reached the scheduler (refused, no route, wrong name), it gives up
+        after FIRST_CONTACT s without a word: there is nothing to keep. Otherwise
+        it retries for `patience` s, calling `on_wait(error, attempt)` before
+        each retry.
         """
-        start = time.monotonic()
+        start, attempt, contacted = time.monotonic(), 0, exists
         while True:
             try:
                 return send()
             except errors.Unavailable as exc:
-                if time.monotonic() - start > patience:
+                attempt += 1
+                contacted = contacted or getattr(exc, "contacted", True)
+                if time.monotonic() - start > (patience if contacted else FIRST_CONTACT):
                     raise
-                if on_wait is not None:
-                    on_wait(exc)
+                if on_wait is not None and contacted:
+                    on_wait(exc, attempt)
                 time.sleep(2)
+
+
+def worth_saying(attempt: int) -> bool:
+    """Retry messages on attempts 1, 2, 4, 8, ... and then once a minute, not every 2 s."""
+    return attempt & (attempt - 1) == 0 or attempt % 30 == 0

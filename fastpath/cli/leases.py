@@ -7,6 +7,7 @@ import uuid
 import click
 
 from fastpath import errors
+from fastpath.cli.client import worth_saying
 from fastpath.cli.output import emit_json, fields, json_option, table, when
 
 LIST_HEADERS = ["id", "user", "sutclass", "state", "priority", "sut", "queued", "acquired", "ended"]
@@ -43,8 +44,21 @@ class Waiting:
             click.echo(text, err=True)
             self.said = text
 
-    def unreachable(self, exc: errors.Unavailable) -> None:
-        self.say(f"{exc.message}; retrying (the lease is kept)")
+    def lost(self, lease_id: int):
+        """The message while the scheduler is away and lease `lease_id` exists."""
+
+        def say(exc: errors.Unavailable, attempt: int) -> None:
+            if worth_saying(attempt):
+                self.say(f"lease {lease_id}: {exc.message}; retry {attempt}, the lease is kept")
+
+        return say
+
+
+def requesting(exc: errors.Unavailable, attempt: int) -> None:
+    """The message while the lease request has no answer: no lease may exist yet."""
+    if worth_saying(attempt):
+        click.echo(f"{exc.message}; retry {attempt} of the lease request "
+                   "(its key makes sure it is granted once)", err=True)
 
 
 def wait_for(client, lease: dict) -> dict:
@@ -56,7 +70,8 @@ def wait_for(client, lease: dict) -> dict:
             status += f", position {lease['position']} in the queue"
         waiting.say(status + " ...")
         lease = client.retrying(lambda: client.get(path, wait=30),
-                                patience=RECONNECT_FOR, on_wait=waiting.unreachable)["lease"]
+                                patience=RECONNECT_FOR, exists=True,
+                                on_wait=waiting.lost(lease["id"]))["lease"]
     return lease
 
 
@@ -73,7 +88,7 @@ def register(group: click.Group, client_command) -> None:
         key = {"Idempotency-Key": uuid.uuid4().hex}  # a retry never makes a second lease
         lease = client.retrying(
             lambda: client.post("/leases", {"sutclass": sutclass, "priority": priority}, key),
-            patience=RECONNECT_FOR if wait else 30, on_wait=Waiting().unreachable)["lease"]
+            patience=RECONNECT_FOR if wait else 30, on_wait=requesting)["lease"]
         if wait:
             try:
                 lease = wait_for(client, lease)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from fastpath.cli.client import worth_saying
 from fastpath.cli.output import emit_json, fields, json_option, table, when
 
 CHUNK = 1024 * 1024
@@ -68,6 +69,13 @@ class Upload:
                         click.echo(end, err=True, nl=False)
         if show and sys.stderr.isatty():
             click.echo("", err=True)
+
+
+def _resending(exc, attempt: int) -> None:
+    """The message while the upload has no answer: no plan may exist yet."""
+    if worth_saying(attempt):
+        click.echo(f"{exc.message}; retry {attempt} of the upload "
+                   "(its key makes sure the plan is queued once)", err=True)
 
 
 def _mb(n: int) -> str:
@@ -130,7 +138,7 @@ def register(group: click.Group, client_command) -> None:
         doc = client.retrying(
             lambda: client.stream("POST", "/plans", upload.chunks(), upload.length,
                                   upload.content_type, key),
-            patience=60, on_wait=lambda exc: click.echo(f"{exc.message}; retrying", err=True))
+            patience=60, on_wait=_resending)
         if as_json:
             return emit_json(doc)
         plan = doc["plan"]

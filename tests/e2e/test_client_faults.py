@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
+import json
+import re
 import signal
 
 import pytest
 
-from tests.e2e.scheduler import Scheduler
+from tests.e2e.scheduler import Scheduler, free_port
 from tests.e2e.test_foundation import write_sutclasses
+from tests.e2e.test_plans import plan_file
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +62,40 @@ def test_a_url_of_another_http_service_is_one_line(server, web_page, verb, statu
     assert done.stderr == \
         f"Error: {web_page} is not a Fastpath scheduler (HTTP {status}, text/html)\n"
     assert done.returncode == 2  # a wrong URL is a usage error, and is not retried
+
+
+@pytest.mark.parametrize("verb", [["lease-acquire", "demo"], ["lease-acquire", "demo", "--wait"],
+                                  ["plan-exec", "PLAN"], ["sutclass-list"]])
+def test_a_down_server_with_nothing_created_is_one_line_naming_the_url(server, tmp_path, verb):
+    down = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    verb = [str(plan_file(tmp_path)) if v == "PLAN" else v for v in verb]
+    done = server.cli("sched", *verb, "--url", down, check=False, timeout=60)
+    assert done.stderr == f"Error: cannot reach the scheduler at {down}: Connection refused\n"
+    assert done.returncode == 6
+
+
+def test_a_lease_that_exists_is_waited_for_across_a_restart_truthfully(tmp_path, wait_until):
+    write_sutclasses(tmp_path)  # SUTs that never answer: the lease stays queued
+    s = Scheduler(tmp_path)
+    s.start()
+    try:
+        s.login()
+        waiter = s.spawn("sched", "lease-acquire", "demo", "--wait", "--json")
+        lease = wait_until(lambda: s.client(s.admin_token()).get("/leases")["leases"],
+                           what="the lease")[0]
+        s.stop(signal.SIGKILL)
+        lines = []
+        wait_until(lambda: lines.append(waiter.stderr.readline()) or "retry 2" in lines[-1],
+                   what="the second retry message")
+        said = [line for line in lines if line.startswith(f"lease {lease['id']}: cannot")]
+        assert [re.sub(r"(at \S+): [^;]*;", r"\1: ...;", line) for line in said] == [
+            f"lease {lease['id']}: cannot reach the scheduler at {s.url}: ...; retry {n}, the lease is kept\n"
+            for n in (1, 2)]
+        assert said[-1].endswith(": Connection refused; retry 2, the lease is kept\n")
+        s.start()
+        s.cli("sched", "lease-release", str(lease["id"]))
+        out, _ = waiter.communicate(timeout=60)
+        assert waiter.returncode == 0
+        assert json.loads(out)["lease"]["state"] == "cancelled"
+    finally:
+        s.stop(signal.SIGKILL)
