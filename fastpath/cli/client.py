@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import select
 import socket
 import time
 from collections.abc import Callable, Iterable
@@ -64,7 +65,10 @@ class Client:
                 raise Unreachable(self._reason(exc), contacted=False) from exc
             conn.sock.settimeout(self.timeout)  # a long poll waits up to `wait` s for its answer
             try:
-                conn.request(method, target, body=body, headers=head)
+                if body is None or isinstance(body, bytes):
+                    conn.request(method, target, body=body, headers=head)
+                else:
+                    self._send_streaming(conn, method, target, body, head)
                 resp = conn.getresponse()
                 raw = resp.read()
             except (OSError, http.client.HTTPException) as exc:
@@ -72,6 +76,27 @@ class Client:
         finally:
             conn.close()
         return self._decode(resp.status, raw, resp.getheader("Content-Type") or "")
+
+    @staticmethod
+    def _send_streaming(conn: http.client.HTTPConnection, method: str, target: str,
+                        chunks: Iterable[bytes], head: dict) -> None:
+        """Send a streamed body, stopping as soon as the server has answered.
+
+        A server refuses a request (token, capability, size, a bad plan) before
+        reading its body, and may close the connection: what it said is then in
+        our receive buffer, and sending on would only meet a broken pipe.
+        """
+        conn.putrequest(method, target, skip_accept_encoding=True)
+        for name, value in head.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        for chunk in chunks:
+            if select.select([conn.sock], [], [], 0)[0]:
+                return  # an early answer: read it
+            try:
+                conn.sock.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the server stopped reading; its answer may be waiting
 
     def _decode(self, status: int, raw: bytes, content_type: str = "application/json") -> dict:
         try:

@@ -104,9 +104,11 @@ def serve_api(settings: Settings) -> None:
         def load(self):
             # Runs in each worker after the fork: connections never cross a fork.
             from fastpath.api import create_app
+            from fastpath.api.middleware import DrainAfterRefusal
 
             bind(settings.database)
-            return create_app(storage=settings.storage, max_upload=settings.max_upload)
+            app = create_app(storage=settings.storage, max_upload=settings.max_upload)
+            return DrainAfterRefusal(app, limit=settings.max_upload)
 
     Api().run()
 

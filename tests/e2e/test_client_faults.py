@@ -99,3 +99,38 @@ def test_a_lease_that_exists_is_waited_for_across_a_restart_truthfully(tmp_path,
         assert json.loads(out)["lease"]["state"] == "cancelled"
     finally:
         s.stop(signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def big_plan(tmp_path_factory):
+    """A plan whose kernel is far larger than any socket buffer."""
+    workdir = tmp_path_factory.mktemp("big")
+    path = plan_file(workdir, name="big-plan.yaml")
+    with (workdir / "Image").open("wb") as f:
+        f.truncate(64 * 1024 * 1024)
+    return path
+
+
+def test_a_refused_big_upload_shows_the_answer_not_cannot_reach(server, big_plan):
+    query = server.user("quinn", "query")
+    for token, message in [("fpt_wrong", "unknown token"),
+                           (query, "user 'quinn' lacks the exec capability")]:
+        done = server.cli("sched", "plan-exec", str(big_plan), token=token, check=False)
+        assert done.returncode == 3, done.stderr
+        assert done.stderr.splitlines()[-1] == f"Error: {message}"
+        assert "cannot reach" not in done.stderr and "retry" not in done.stderr
+
+
+def test_a_client_that_sends_the_whole_body_first_still_reads_the_refusal(server):
+    """An older client (http.client sends everything, then reads) gets the 401, not a reset."""
+    import http.client
+
+    length = 64 * 1024 * 1024
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=60)
+    conn.request("POST", "/plans", body=iter([b"\0" * (1024 * 1024)] * 64), headers={
+        "Authorization": "Bearer fpt_wrong", "Content-Length": str(length),
+        "Content-Type": "multipart/form-data; boundary=x"})
+    resp = conn.getresponse()
+    assert resp.status == 401
+    assert json.loads(resp.read())["description"] == "unknown token"
+    conn.close()
