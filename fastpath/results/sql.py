@@ -50,7 +50,11 @@ class SqlStore(ResultStore):
         self.mysql, self.ph, self.quote = False, "?", '"'
 
     def _open_mysql(self, parts, create: bool) -> None:
-        import pymysql
+        try:
+            import pymysql
+        except ImportError as exc:  # an optional extra, as the scheduler's own drivers are
+            raise Invalid("the pymysql driver is not installed, needed for a MySQL resultstore: "
+                          "pip install 'fastpath-scheduler[mysql]'") from exc
 
         name = unquote(parts.path.lstrip("/"))
         if not name or not parts.hostname:

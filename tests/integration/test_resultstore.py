@@ -202,6 +202,16 @@ def test_the_cli_in_a_real_process(tmp_path):
     assert done.returncode == 0 and "sysbench/cpu" in done.stdout
 
 
+def test_a_mysql_store_without_its_driver_is_one_line_naming_the_extra(tmp_path):
+    """A real process in which pymysql cannot be imported, as where it is not installed."""
+    code = ("import sys; sys.modules['pymysql'] = None; from fastpath.cli import main; "
+            "main(['result', 'show', 'mysql://root@127.0.0.1:3306/fp_results'])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert done.stderr == ("Error: the pymysql driver is not installed, needed for a MySQL "
+                           "resultstore: pip install 'fastpath-scheduler[mysql]'\n")
+    assert done.returncode == 2
+
+
 @pytest.mark.parametrize("bad, words", [
     ("ftp://host/x", "unknown scheme 'ftp'"),
     ("", "empty"),
