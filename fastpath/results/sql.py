@@ -103,20 +103,38 @@ class SqlStore(ResultStore):
 
     def _check(self, create: bool) -> None:
         tables = self._tables()
-        if "meta" in tables:
-            meta = {r["key"]: r["value"] for r in self._select("meta")}
-            if meta.get("format") != schema.MARK:
-                raise Invalid(f"{self._safe()} holds a table 'meta' that is not a Fastpath resultstore's")
-            if int(meta.get("version", 0)) > schema.VERSION:
-                raise Invalid(f"{self._safe()} is a resultstore of a newer version "
-                              f"({meta['version']} > {schema.VERSION}); upgrade fastpath")
-            return
-        if tables:
-            raise Invalid(f"{self._safe()} holds tables that are not a Fastpath resultstore: "
-                          f"{', '.join(sorted(tables)[:5])}")
-        if not create:
-            raise Invalid(f"{self._safe()} is empty: not a resultstore yet")
-        with self.transaction():
+        if "meta" not in tables:
+            if tables:
+                raise self._foreign(tables)
+            if not create:
+                raise Invalid(f"{self._safe()} is empty: not a resultstore yet")
+            self._create()
+        meta = {r["key"]: r["value"] for r in self._select("meta")}
+        if not meta and self.mysql:  # its creator may not have written it yet: wait for it
+            with self._creation_lock():
+                meta = {r["key"]: r["value"] for r in self._select("meta")}
+        if meta.get("format") != schema.MARK:
+            raise Invalid(f"{self._safe()} holds a table 'meta' that is not a Fastpath resultstore's")
+        if int(meta.get("version", 0)) > schema.VERSION:
+            raise Invalid(f"{self._safe()} is a resultstore of a newer version "
+                          f"({meta['version']} > {schema.VERSION}); upgrade fastpath")
+
+    def _foreign(self, tables: set[str]) -> Invalid:
+        return Invalid(f"{self._safe()} holds tables that are not a Fastpath resultstore: "
+                       f"{', '.join(sorted(tables)[:5])}")
+
+    def _create(self) -> None:
+        """Create the tables, once, however many processes publish first at the same time.
+
+        SQLite: BEGIN IMMEDIATE makes the creators take turns. MariaDB commits
+        each DDL statement on its own, so there a named lock does.
+        """
+        with self._creation_lock(), self.transaction():
+            tables = self._tables()  # again: another process may have made them meanwhile
+            if "meta" in tables:
+                return
+            if tables:
+                raise self._foreign(tables)
             for table, columns in schema.TABLES.items():
                 cols = ", ".join(f"{self.q(c)} {self._type(table, c)}" for c in columns)
                 key = ", ".join(self.q(c) for c in schema.KEYS[table])
@@ -125,6 +143,19 @@ class SqlStore(ResultStore):
                       f"({self.q('benchmark')}, {self.q('resultclass')}, {self.q('swprofile')})")
             self.put("meta", [{"key": "format", "value": schema.MARK},
                               {"key": "version", "value": str(schema.VERSION)}])
+
+    @contextmanager
+    def _creation_lock(self):
+        if not self.mysql:
+            yield
+            return
+        name = "fastpath-resultstore-" + unquote(urlsplit(self.url).path.lstrip("/"))[:40]
+        if self._run("SELECT GET_LOCK(%s, 60)", (name,)).fetchone()[0] != 1:
+            raise Unavailable(f"{self._safe()}: another process held the creation lock for 60 s")
+        try:
+            yield
+        finally:
+            self._run("SELECT RELEASE_LOCK(%s)", (name,))
 
     def _type(self, table: str, column: str) -> str:
         kind = schema.column_type(table, column)

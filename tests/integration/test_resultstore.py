@@ -301,3 +301,32 @@ def test_a_publish_killed_at_any_moment_leaves_all_or_nothing(kind, urls, tmp_pa
     store.publish(m)  # the re-publish after the crash
     assert [len(r) for _, r, _ in store.sessions()] == [20000]  # exactly one copy
     store.close()
+
+
+CREATOR = """
+import json, os, sys, time
+from fastpath.results.backend import open_store
+url, gate, doc = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+while not os.path.exists(gate):  # all start together: the first publish into a new store
+    time.sleep(0.001)
+store = open_store(url, create=True)
+store.publish(doc)
+store.close()
+"""
+
+
+def test_concurrent_first_publishes_into_a_new_store_all_succeed(url, tmp_path):
+    import json
+
+    gate = tmp_path / "go"
+    docs = [manifest([float(i)], job=i) for i in range(6)]
+    procs = [subprocess.Popen([sys.executable, "-c", CREATOR, url, str(gate), json.dumps(doc)],
+                              stderr=subprocess.PIPE, text=True) for doc in docs]
+    gate.write_text("")
+    failures = [(p.communicate(timeout=60)[1], p.returncode)[::-1] for p in procs]
+    assert failures == [(0, "")] * len(procs)
+    store = open_store(url)
+    try:
+        assert all(store.has_session(d["session_id"]) for d in docs)
+    finally:
+        store.close()
