@@ -123,6 +123,7 @@ def run(log_level: str, **kw) -> None:
     _logging(log_level)
     tuning_from(os.environ.get("FASTPATH_TUNING"))  # a mistake stops us here, not in a child
     settings = _settings(**kw)
+    server.check_port(settings)  # before the admin exists: its token is printed only once
     server.bootstrap(settings, sync=True)
     sys.exit(server.supervise(settings))
 
@@ -136,6 +137,7 @@ def api(log_level: str, **kw) -> None:
 
     _logging(log_level)
     settings = _settings(**kw)
+    server.check_port(settings)
     server.bootstrap(settings, sync=False)
     server.serve_api(settings)
 
@@ -185,6 +187,36 @@ def migrate(log_level: str, database: str, check: bool) -> None:
         now = schema.version()
     click.echo(f"Applied migrations {', '.join(map(str, applied))}; schema {now}." if applied
                else f"Schema {now}: up to date.")
+
+
+@sched.command("admin-token")
+@_apply([database_option, log_option])
+@json_option
+@reports_errors
+def admin_token(log_level: str, database: str, as_json: bool) -> None:
+    """Give the admin user a new token and print it (the old one stops working).
+
+    For an operator who lost the admin token: it needs local access to the
+    scheduler's database, not a token.
+
+    \b
+    Example:
+      fastpath sched admin-token --database sqlite:///scheduler.db
+    """
+    import getpass
+    import time
+
+    from fastpath.store import db
+    from fastpath.store.queries import users
+
+    _logging(log_level)
+    db.bind(database)
+    with db.db.connection_context():
+        token = users.rotate_admin_token(time.time(), actor=f"local:{getpass.getuser()}")
+    if as_json:
+        emit_json({"status": "success", "user": users.ADMIN, "token": token})
+    else:
+        click.echo(f"New token of admin user '{users.ADMIN}': {token}")
 
 
 # --- client verbs -------------------------------------------------------------
