@@ -17,14 +17,13 @@ re-derived from the database.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
 
+from fastpath.control import holder
 from fastpath.control.prober import Prober
 from fastpath.core.schedule import schedule
 from fastpath.errors import FastpathError, Invalid
@@ -39,9 +38,9 @@ log = logging.getLogger(__name__)
 class Tuning:
     poll: float = 0.02  # how often the change counter is read
     tick: float = 1.0  # a pass at least this often
-    ttl: float = 15.0  # leadership lasts this long without renewal
-    renew: float = 3.0  # renew leadership this often
-    standby: float = 1.0  # how often a standby tries to take over
+    ttl: float = 4.0  # leadership lasts this long without renewal (failover within ttl + standby)
+    renew: float = 1.0  # renew leadership this often
+    standby: float = 0.5  # how often a standby tries to take over
     probe_interval: float = 60.0  # idle healthy SUTs are re-checked this often
     fresh: float = 5.0  # a SUT that answered this recently needs no probe before a lease
     backoff_base: float = 5.0  # first re-check of an unhealthy SUT
@@ -85,7 +84,7 @@ class Controller:
         extensions: Iterable[Callable[[Controller], object]] = (),
         executor=None,
     ) -> None:
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.name = name or holder.me()
         self.tuning, self.clock = tuning, clock
         self.connections = connections or Connections()
         self.resync = resync
@@ -116,6 +115,13 @@ class Controller:
                 return True
         try:
             taken = control.take_leadership(self.name, now, self.tuning.ttl)
+            if not taken and self.leading_since is None:
+                current = control.leader()
+                if current is not None and holder.provably_dead(current.holder):
+                    # a restart on the same host: the old process is gone, do not wait out its lead
+                    taken = control.take_over(self.name, current.holder, now, self.tuning.ttl)
+                    if taken:
+                        log.info("took the lead from %s, which no longer runs", current.holder)
         except Exception:  # the database is away: we cannot know, so we must not act
             log.exception("cannot renew leadership")
             taken = False

@@ -44,6 +44,17 @@ def take_leadership(holder: str, now: float, ttl: float) -> bool:
         return taken == 1
 
 
+def take_over(holder: str, dead: str, now: float, ttl: float) -> bool:
+    """Take the lead from `dead`, a holder known to be gone, before its lead expires."""
+    with atomic():
+        taken = (
+            Leader.update(holder=holder, renewed_at=now, expires_at=now + ttl)
+            .where((Leader.name == LEADER) & (Leader.holder == dead))
+            .execute()
+        )
+    return taken == 1
+
+
 def release_leadership(holder: str) -> None:
     """Give up the lead on a clean stop, so that a standby takes over at once."""
     Leader.update(holder=None, expires_at=0).where(
