@@ -19,11 +19,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 
-from fastpath.control import holder
+from fastpath.control import failpoints, holder
 from fastpath.control.prober import Prober
 from fastpath.core.schedule import schedule
 from fastpath.errors import FastpathError, Invalid
@@ -103,9 +104,12 @@ class Controller:
 
     # --- leadership -----------------------------------------------------------
 
-    def fence(self):
-        """A transaction that commits only while this controller leads."""
-        return control.leading(self.name, self.clock(), self.tuning.ttl)
+    @contextmanager
+    def fence(self) -> Iterator[None]:
+        """A transaction that commits only while this controller leads (checked again at commit)."""
+        with control.leading(self.name, self.clock(), self.tuning.ttl, clock=self.clock):
+            yield
+            failpoints.freeze("in-fence")  # a test SIGSTOPs us here, inside the transaction
 
     def lead(self) -> bool:
         """Take or renew the lead; step down if it was lost. True while leading."""

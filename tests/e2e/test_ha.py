@@ -28,12 +28,13 @@ TUNING = (f"ttl={TTL},renew=0.5,standby=0.2,probe_interval=5,fresh=3,backoff_bas
 class Process:
     """One `fastpath sched VERB` in its own process group, its output in files."""
 
-    def __init__(self, workdir, name: str, argv: list[str], tuning: str = TUNING) -> None:
+    def __init__(self, workdir, name: str, argv: list[str], tuning: str = TUNING,
+                 env: dict | None = None) -> None:
         self.out = workdir / f"{name}.out"
         self.err = workdir / f"{name}.err"
         with self.out.open("w") as out, self.err.open("w") as err:
             self.proc = subprocess.Popen(argv, stdout=out, stderr=err, start_new_session=True,
-                                         env={**os.environ, "FASTPATH_TUNING": tuning})
+                                         env={**os.environ, "FASTPATH_TUNING": tuning, **(env or {})})
         self.pid = self.proc.pid
 
     def holds(self, holder: str | None) -> bool:
@@ -171,6 +172,41 @@ def test_a_restart_on_the_same_host_takes_the_lead_of_its_dead_self_at_once(pg_u
         assert f"took the lead from {old[0]}, which no longer runs" in second.log()
     finally:
         for p in (first, second):
+            if p is not None:
+                p.stop()
+
+
+def test_a_leader_frozen_inside_a_transaction_does_not_block_the_standby(pg_url, tmp_path,
+                                                                        wait_until):
+    """SIGSTOP (a failpoint) inside a fenced write, holding the leader row's lock: the standby
+    takes over, and the write, when the old leader wakes, does not commit."""
+    from tests.e2e.test_foundation import write_sutclasses
+
+    write_sutclasses(tmp_path, host_prefix="127.0.9.")  # SUTs that never answer: a fenced write
+    argv = [*FASTPATH, "sched", "controller", "--database", pg_url, "--storage",
+            str(tmp_path / "storage"), "--sutclasses", str(tmp_path / "sutclasses.yaml")]
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    frozen = Process(tmp_path, "frozen", argv, env={"FASTPATH_FAILPOINTS": "in-fence",
+                                                    "FASTPATH_FAILPOINT_DIR": str(marks)})
+    standby = None
+    try:
+        wait_until(lambda: (marks / "in-fence").exists(), timeout=60, what="the freeze")
+        standby = Process(tmp_path, "standby", argv)
+        wait_until(lambda: standby.holds((sql(pg_url, "SELECT holder FROM leader") or [[None]])[0][0]),
+                   timeout=30, what="the standby to take over from the frozen leader")
+        taken_at = sql(pg_url, "SELECT renewed_at FROM leader")[0][0]
+        frozen.signal(signal.SIGCONT)
+        wait_until(lambda: re.search(r"lost the lead|controller pass failed|LostLeadership|"
+                                     r"idle-in-transaction|server closed", frozen.log()),
+                   timeout=30, what="the woken leader to fail its write")
+        assert standby.holds(sql(pg_url, "SELECT holder FROM leader")[0][0])
+        # the frozen write (the SUTs' first failed probe) never committed: every event is newer
+        health = wait_until(lambda: sql(pg_url, "SELECT at, detail FROM event WHERE kind = 'sut' "
+                                                "AND new = 'unhealthy'"), what="the standby's probes")
+        assert all(at >= taken_at for at, _ in health), (taken_at, health)
+    finally:
+        for p in (frozen, standby):
             if p is not None:
                 p.stop()
 
