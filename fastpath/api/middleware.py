@@ -83,3 +83,55 @@ def ensure_owner(req, owner_id: int, what: str) -> None:
     user = req.context.user
     if owner_id != user.id and not tokens.has(user.capabilities, "admin"):
         raise Forbidden(f"{what} belongs to another user; only its owner or an admin may change it")
+
+
+class DrainAfterRefusal:
+    """WSGI wrapper: after a refusal, read and discard the body the client is still sending.
+
+    Refusals (token, capability, size, a bad plan) are decided before the body
+    is read. A client that sends its whole body before it reads (most HTTP
+    clients) would otherwise meet a closed connection, a broken pipe, and never
+    see the answer. The answer is sent first; the body is drained after it, in
+    the response's close(), up to `limit` bytes.
+    """
+
+    CHUNK = 1024 * 1024
+
+    def __init__(self, app: Callable, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    def __call__(self, environ: dict, start_response: Callable):
+        status: list[str] = []
+
+        def start(code: str, headers: list, exc_info=None):
+            status.append(code)
+            return start_response(code, headers, exc_info) if exc_info else start_response(code, headers)
+
+        body = self.app(environ, start)
+        return _Draining(body, environ, status, self.limit)
+
+
+class _Draining:
+    def __init__(self, body, environ: dict, status: list[str], limit: int) -> None:
+        self.body, self.environ, self.status, self.limit = body, environ, status, limit
+
+    def __iter__(self):
+        return iter(self.body)
+
+    def close(self) -> None:
+        if hasattr(self.body, "close"):
+            self.body.close()
+        if not self.status or int(self.status[-1].split()[0]) < 400:
+            return
+        try:
+            declared = int(self.environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return
+        if declared <= 0 or declared > self.limit:
+            return  # nothing to drain, or too much: the connection is closed instead
+        stream, left = self.environ["wsgi.input"], declared
+        try:
+            while left > 0 and (chunk := stream.read(min(DrainAfterRefusal.CHUNK, left))):
+                left -= len(chunk)
+        except OSError:
+            pass  # the client gave up: nothing more to do

@@ -81,6 +81,7 @@ class Plans:
                     raise TooLarge(f"form field {name!r} is larger than {MAX_JSON} bytes")
                 if name == "plan":
                     doc = _json(text)
+                    schema.validate(doc, source=SOURCE)  # refuse a bad plan before its files
                 else:
                     options[name] = text.decode(errors="replace").strip()
             elif FILE_PART.match(name):

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import http.client
 import json
+import select
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from fastpath import errors
@@ -15,6 +17,18 @@ BY_STATUS = {
     400: errors.Invalid, 401: errors.Unauthorized, 403: errors.Forbidden, 404: errors.NotFound,
     409: errors.Conflict, 413: errors.TooLarge, 503: errors.Unavailable,
 }
+
+
+CONNECT_TIMEOUT = 5.0
+FIRST_CONTACT = 10.0  # a request that never reached the scheduler gives up after this long
+
+
+class Unreachable(errors.Unavailable):
+    """The scheduler did not answer; `contacted` if the request may have reached it."""
+
+    def __init__(self, message: str, contacted: bool) -> None:
+        super().__init__(message)
+        self.contacted = contacted
 
 
 class Client:
@@ -27,7 +41,13 @@ class Client:
 
     def _connection(self) -> http.client.HTTPConnection:
         cls = http.client.HTTPSConnection if self._parts.scheme == "https" else http.client.HTTPConnection
-        return cls(self._parts.hostname or "", self._parts.port, timeout=self.timeout)
+        return cls(self._parts.hostname or "", self._parts.port, timeout=min(self.timeout, CONNECT_TIMEOUT))
+
+    def _reason(self, exc: BaseException) -> str:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if isinstance(exc, socket.timeout):
+            reason = "timed out"
+        return f"cannot reach the scheduler at {self.url}: {reason}"
 
     def request(self, method: str, path: str, *, params: dict | None = None, body=None,
                 headers: dict | None = None) -> dict:
@@ -40,25 +60,62 @@ class Client:
             head["Content-Type"] = "application/json"
         conn = self._connection()
         try:
-            conn.request(method, target, body=body, headers=head)
-            resp = conn.getresponse()
-            raw = resp.read()
-        except (OSError, http.client.HTTPException) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            if isinstance(exc, socket.timeout):
-                reason = "timed out"
-            raise errors.Unavailable(f"cannot reach the scheduler at {self.url}: {reason}") from exc
+            try:
+                conn.connect()  # a short timeout: a wrong or down address fails fast
+            except OSError as exc:
+                raise Unreachable(self._reason(exc), contacted=False) from exc
+            conn.sock.settimeout(self.timeout)  # a long poll waits up to `wait` s for its answer
+            try:
+                if body is None or isinstance(body, bytes):
+                    conn.request(method, target, body=body, headers=head)
+                else:
+                    self._send_streaming(conn, method, target, body, head)
+                resp = conn.getresponse()
+                raw = resp.read()
+            except (OSError, http.client.HTTPException) as exc:
+                raise Unreachable(self._reason(exc), contacted=True) from exc
         finally:
             conn.close()
-        return self._decode(resp.status, raw)
+        return self._decode(resp.status, raw, resp.getheader("Content-Type") or "")
 
-    def _decode(self, status: int, raw: bytes) -> dict:
+    @staticmethod
+    def _send_streaming(conn: http.client.HTTPConnection, method: str, target: str,
+                        chunks: Iterable[bytes], head: dict) -> None:
+        """Send a streamed body, stopping as soon as the server has answered.
+
+        A server refuses a request (token, capability, size, a bad plan) before
+        reading its body, and may close the connection: what it said is then in
+        our receive buffer, and sending on would only meet a broken pipe.
+        """
+        conn.putrequest(method, target, skip_accept_encoding=True)
+        for name, value in head.items():
+            conn.putheader(name, value)
+        conn.endheaders()
+        for chunk in chunks:
+            if select.select([conn.sock], [], [], 0)[0]:
+                return  # an early answer: read it
+            try:
+                conn.sock.sendall(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                return  # the server stopped reading; its answer may be waiting
+
+    def _decode(self, status: int, raw: bytes, content_type: str = "application/json") -> dict:
+        doc: Any
         try:
             doc = json.loads(raw) if raw else {}
         except ValueError:
-            doc = {"description": raw[:200].decode(errors="replace")}
+            doc = None
+        if raw and not (isinstance(doc, dict) and content_type.startswith("application/json")) \
+                or not raw and status >= 400:
+            # another HTTP service (a web page, a proxy's error): one line, not its page
+            kind = content_type.split(";")[0].strip() or "no content type"
+            if status in (502, 503, 504):  # a proxy in front of a restarting scheduler
+                raise errors.Unavailable(f"cannot reach the scheduler at {self.url}: "
+                                         f"HTTP {status} ({kind}) from a proxy")
+            raise errors.Invalid(f"{self.url} is not a Fastpath scheduler (HTTP {status}, {kind})")
         if status < 400:
             return doc
+        assert isinstance(doc, dict)  # an error without a JSON object raised above
         message = doc.get("description") or doc.get("title") or f"HTTP {status}"
         raise BY_STATUS.get(status, errors.FastpathError)(message)
 
@@ -77,19 +134,31 @@ class Client:
         return self.request(method, path, body=chunks, headers={
             "Content-Type": content_type, "Content-Length": str(length), **(headers or {})})
 
-    def retrying(self, send, *, patience: float, on_wait=None) -> dict:
-        """Call `send()` until the scheduler answers (it may be restarting), for `patience` s.
+    def retrying(self, send: Callable[[], dict], *, patience: float, exists: bool = False,
+                 on_wait: Callable[[errors.Unavailable, int], None] | None = None) -> dict:
+        """Call `send()` until the scheduler answers (it may be restarting).
 
         Only for requests that are safe to repeat: idempotent ones, or ones
-        that carry an Idempotency-Key.
+        that carry an Idempotency-Key. When nothing `exists` yet and no attempt
+        ever reached the scheduler (refused, no route, wrong name), it gives up
+        after FIRST_CONTACT s without a word: there is nothing to keep. Otherwise
+        it retries for `patience` s, calling `on_wait(error, attempt)` before
+        each retry.
         """
-        start = time.monotonic()
+        start, attempt, contacted = time.monotonic(), 0, exists
         while True:
             try:
                 return send()
             except errors.Unavailable as exc:
-                if time.monotonic() - start > patience:
+                attempt += 1
+                contacted = contacted or getattr(exc, "contacted", True)
+                if time.monotonic() - start > (patience if contacted else FIRST_CONTACT):
                     raise
-                if on_wait is not None:
-                    on_wait(exc)
+                if on_wait is not None and contacted:
+                    on_wait(exc, attempt)
                 time.sleep(2)
+
+
+def worth_saying(attempt: int) -> bool:
+    """Retry messages on attempts 1, 2, 4, 8, ... and then once a minute, not every 2 s."""
+    return attempt & (attempt - 1) == 0 or attempt % 30 == 0

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from fastpath import errors
+from fastpath.cli.client import worth_saying
 from fastpath.cli.output import (
     emit_json,
     eta,
@@ -133,8 +134,21 @@ class Waiting:
             click.echo(text, err=True)
             self.said = text
 
-    def unreachable(self, exc: errors.Unavailable) -> None:
-        self.say(f"{exc.message}; retrying (the lease is kept)")
+    def lost(self, lease_id: int):
+        """The message while the scheduler is away and lease `lease_id` exists."""
+
+        def say(exc: errors.Unavailable, attempt: int) -> None:
+            if worth_saying(attempt):
+                self.say(f"lease {lease_id}: {exc.message}; retry {attempt}, the lease is kept")
+
+        return say
+
+
+def requesting(exc: errors.Unavailable, attempt: int) -> None:
+    """The message while the lease request has no answer: no lease may exist yet."""
+    if worth_saying(attempt):
+        click.echo(f"{exc.message}; retry {attempt} of the lease request "
+                   "(its key makes sure it is granted once)", err=True)
 
 
 def wait_for(client, lease: dict) -> dict:
@@ -147,7 +161,8 @@ def wait_for(client, lease: dict) -> dict:
             status += f" ({lease.get('reason')}; expected start {eta(lease.get('eta'))})"
         waiting.say(status + " ...")
         lease = client.retrying(lambda: client.get(path, wait=30),
-                                patience=RECONNECT_FOR, on_wait=waiting.unreachable)["lease"]
+                                patience=RECONNECT_FOR, exists=True,
+                                on_wait=waiting.lost(lease["id"]))["lease"]
     return lease
 
 
@@ -205,7 +220,7 @@ def register(group: click.Group, client_command) -> None:
             doc["ssh_key"] = read_public_key(public)
         lease = client.retrying(
             lambda: client.post("/leases", doc, key),
-            patience=RECONNECT_FOR if wait else 30, on_wait=Waiting().unreachable)["lease"]
+            patience=RECONNECT_FOR if wait else 30, on_wait=requesting)["lease"]
         if wait:
             try:
                 lease = wait_for(client, lease)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from fastpath.cli.client import worth_saying
 from fastpath.cli.output import (
     ExitStatus,
     emit_json,
@@ -81,6 +82,13 @@ class Upload:
                         click.echo(end, err=True, nl=False)
         if show and sys.stderr.isatty():
             click.echo("", err=True)
+
+
+def _resending(exc, attempt: int) -> None:
+    """The message while the upload has no answer: no plan may exist yet."""
+    if worth_saying(attempt):
+        click.echo(f"{exc.message}; retry {attempt} of the upload "
+                   "(its key makes sure the plan is queued once)", err=True)
 
 
 def _mb(n: int) -> str:
@@ -214,7 +222,7 @@ def register(group: click.Group, client_command) -> None:
         doc = client.retrying(
             lambda: client.stream("POST", "/plans", upload.chunks(), upload.length,
                                   upload.content_type, key),
-            patience=60, on_wait=lambda exc: click.echo(f"{exc.message}; retrying", err=True))
+            patience=60, on_wait=_resending)
         plan = doc["plan"]
         if not as_json:
             click.echo(f"Plan {plan['id']} queued on SUT class {plan['sutclass']}: "

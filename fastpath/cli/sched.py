@@ -135,6 +135,7 @@ def run(log_level: str, **kw) -> None:
     _logging(log_level)
     tuning_from(os.environ.get("FASTPATH_TUNING"))  # a mistake stops us here, not in a child
     settings = _settings(**kw)
+    server.check_port(settings)  # before the admin exists: its token is printed only once
     server.check_webhooks(settings)
     server.bootstrap(settings, sync=True)
     sys.exit(server.supervise(settings))
@@ -149,6 +150,7 @@ def api(log_level: str, **kw) -> None:
 
     _logging(log_level)
     settings = _settings(**kw)
+    server.check_port(settings)
     server.bootstrap(settings, sync=False)
     server.serve_api(settings)
 
@@ -203,6 +205,36 @@ def migrate(log_level: str, database: str, check: bool) -> None:
                else f"Schema {now}: up to date.")
 
 
+@sched.command("admin-token")
+@_apply([database_option, log_option])
+@json_option
+@reports_errors
+def admin_token(log_level: str, database: str, as_json: bool) -> None:
+    """Give the admin user a new token and print it (the old one stops working).
+
+    For an operator who lost the admin token: it needs local access to the
+    scheduler's database, not a token.
+
+    \b
+    Example:
+      fastpath sched admin-token --database sqlite:///scheduler.db
+    """
+    import getpass
+    import time
+
+    from fastpath.store import db
+    from fastpath.store.queries import users
+
+    _logging(log_level)
+    db.bind(database)
+    with db.db.connection_context():
+        token = users.rotate_admin_token(time.time(), actor=f"local:{getpass.getuser()}")
+    if as_json:
+        emit_json({"status": "success", "user": users.ADMIN, "token": token})
+    else:
+        click.echo(f"New token of admin user '{users.ADMIN}': {token}")
+
+
 # --- client verbs -------------------------------------------------------------
 
 
@@ -218,6 +250,12 @@ def client_command(fn):
     def wrapper(url, token, **kw):
         from fastpath.cli.client import Client
 
+        # an empty option is a mistake (an unset variable), never "use the saved one"
+        if url is not None and not url.strip():
+            fail("--url is empty: pass the scheduler URL or leave the option out", ExitStatus.USAGE)
+        if token is not None and not token.strip():
+            fail("--token is empty: pass a token or leave the option out to use the saved one",
+                 ExitStatus.USAGE)
         url = url or preference.get("sched", "url")
         token = token or preference.get("sched", "token")
         if not url:

@@ -17,14 +17,14 @@ re-derived from the database.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from typing import Protocol
 
+from fastpath.control import failpoints, holder
 from fastpath.control.leasing import Leasing
 from fastpath.control.prober import Prober
 from fastpath.control.tuning import Tuning
@@ -58,7 +58,7 @@ class Controller:
         resync: Callable[[], None] | None = None,
         executor=None,
     ) -> None:
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}"
+        self.name = name or holder.me()
         self.tuning, self.clock = tuning, clock
         self.connections = connections or Connections()
         self.resync = resync
@@ -83,9 +83,12 @@ class Controller:
 
     # --- leadership -----------------------------------------------------------
 
-    def fence(self):
-        """A transaction that commits only while this controller leads."""
-        return control.leading(self.name, self.clock(), self.tuning.ttl)
+    @contextmanager
+    def fence(self) -> Iterator[None]:
+        """A transaction that commits only while this controller leads (checked again at commit)."""
+        with control.leading(self.name, self.clock(), self.tuning.ttl, clock=self.clock):
+            yield
+            failpoints.freeze("in-fence")  # a test SIGSTOPs us here, inside the transaction
 
     def lead(self) -> bool:
         """Take or renew the lead; step down if it was lost. True while leading."""
@@ -95,6 +98,13 @@ class Controller:
                 return True
         try:
             taken = control.take_leadership(self.name, now, self.tuning.ttl)
+            if not taken and self.leading_since is None:
+                current = control.leader()
+                if current is not None and current.holder and holder.provably_dead(current.holder):
+                    # a restart on the same host: the old process is gone, do not wait out its lead
+                    taken = control.take_over(self.name, current.holder, now, self.tuning.ttl)
+                    if taken:
+                        log.info("took the lead from %s, which no longer runs", current.holder)
         except Exception:  # the database is away: we cannot know, so we must not act
             log.exception("cannot renew leadership")
             taken = False

@@ -10,6 +10,8 @@ the next step is recorded (`after-<step>`). Unset, every point is a no-op.
 from __future__ import annotations
 
 import os
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -24,3 +26,21 @@ def reach(name: str) -> None:
         Path(MARKERS, name).touch()
     while True:  # frozen here until killed
         time.sleep(3600)
+
+
+_frozen: set[str] = set()
+_once = threading.Lock()
+
+
+def freeze(name: str) -> None:
+    """Stop the whole process (SIGSTOP) the first time `name` is reached, as a GC pause or a
+    stalled VM would; it goes on where it stopped when sent SIGCONT."""
+    if name not in ENABLED:
+        return
+    with _once:
+        if name in _frozen:
+            return
+        _frozen.add(name)
+    if MARKERS:
+        Path(MARKERS, name).touch()
+    os.kill(os.getpid(), signal.SIGSTOP)

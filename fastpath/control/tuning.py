@@ -12,9 +12,9 @@ from fastpath.errors import Invalid
 class Tuning:
     poll: float = 0.02  # how often the change counter is read
     tick: float = 1.0  # a pass at least this often
-    ttl: float = 15.0  # leadership lasts this long without renewal
-    renew: float = 3.0  # renew leadership this often
-    standby: float = 1.0  # how often a standby tries to take over
+    ttl: float = 4.0  # leadership lasts this long without renewal (failover within ttl + standby)
+    renew: float = 1.0  # renew leadership this often
+    standby: float = 0.5  # how often a standby tries to take over
     probe_interval: float = 60.0  # idle healthy SUTs are re-checked this often
     fresh: float = 5.0  # a SUT that answered this recently needs no probe before a lease
     backoff_base: float = 5.0  # first re-check of an unhealthy SUT

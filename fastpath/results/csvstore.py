@@ -46,32 +46,37 @@ class CsvStore(ResultStore):
         self.root, self.url, self._lock, self.depth = Path(path), url, None, 0
         self.sessions_dir = self.root / "sessions"
         meta = self.root / "meta.csv"
-        if meta.exists():
-            values = {r["key"]: r["value"] for r in self._read(meta, "meta")}
-            if values.get("format") != schema.MARK:
-                raise Invalid(f"{self.root} has a meta.csv that is not a Fastpath resultstore's")
-            version = int(values.get("version") or 0)
-            if version > schema.VERSION:
-                raise Invalid(f"{self.root} is a resultstore of a newer version; upgrade fastpath")
-            if version < schema.VERSION:
-                # files of older versions are read as they are (missing columns are empty);
-                # object files get the new columns when next rewritten
-                with self.transaction():
+        if not meta.exists():
+            if self.root.exists() and not self.root.is_dir():
+                raise Invalid(f"{self.root} is a file, not a resultstore directory")
+            if not create:
+                self._refuse_foreign()
+                raise Invalid(f"no resultstore at {self.root}")
+            self.root.mkdir(parents=True, exist_ok=True)
+            with self.transaction():
+                if not meta.exists():  # another creator may have finished while we waited
+                    self._refuse_foreign()
+                    for table in schema.OBJECTS:
+                        self._write(self.root / f"{table}.csv", table, [])
                     self._write(meta, "meta", [{"key": "format", "value": schema.MARK},
                                                {"key": "version", "value": str(schema.VERSION)}])
-            return
-        if self.root.exists() and not self.root.is_dir():
-            raise Invalid(f"{self.root} is a file, not a resultstore directory")
-        if self.root.exists() and any(self.root.iterdir()):
+        values = {r["key"]: r["value"] for r in self._read(meta, "meta")}
+        if values.get("format") != schema.MARK:
+            raise Invalid(f"{self.root} has a meta.csv that is not a Fastpath resultstore's")
+        version = int(values.get("version") or 0)
+        if version > schema.VERSION:
+            raise Invalid(f"{self.root} is a resultstore of a newer version; upgrade fastpath")
+        if version < schema.VERSION:
+            # files of older versions are read as they are (missing columns are empty);
+            # object files get the new columns when next rewritten
+            with self.transaction():
+                self._write(meta, "meta", [{"key": "format", "value": schema.MARK},
+                                           {"key": "version", "value": str(schema.VERSION)}])
+
+    def _refuse_foreign(self) -> None:
+        # dot files are ours: the lock, and files being written
+        if self.root.exists() and any(not p.name.startswith(".") for p in self.root.iterdir()):
             raise Invalid(f"{self.root} holds files that are not a Fastpath resultstore")
-        if not create:
-            raise Invalid(f"no resultstore at {self.root}")
-        self.root.mkdir(parents=True, exist_ok=True)
-        with self.transaction():
-            for table in schema.OBJECTS:
-                self._write(self.root / f"{table}.csv", table, [])
-            self._write(meta, "meta", [{"key": "format", "value": schema.MARK},
-                                       {"key": "version", "value": str(schema.VERSION)}])
 
     # --- files ---------------------------------------------------------------------
 

@@ -53,7 +53,11 @@ class SqlStore(ResultStore):
         self.mysql, self.ph, self.quote = False, "?", '"'
 
     def _open_mysql(self, parts, create: bool) -> None:
-        import pymysql
+        try:
+            import pymysql
+        except ImportError as exc:  # an optional extra, as the scheduler's own drivers are
+            raise Invalid("the pymysql driver is not installed, needed for a MySQL resultstore: "
+                          "pip install 'fastpath-scheduler[mysql]'") from exc
 
         name = unquote(parts.path.lstrip("/"))
         if not name or not parts.hostname:
@@ -101,23 +105,42 @@ class SqlStore(ResultStore):
 
     def _check(self, create: bool) -> None:
         tables = self._tables()
-        if "meta" in tables:
-            meta = {r["key"]: r["value"] for r in self._select("meta")}
-            if meta.get("format") != schema.MARK:
-                raise Invalid(f"{self._safe()} holds a table 'meta' that is not a Fastpath resultstore's")
-            version = int(meta.get("version", 0))
-            if version > schema.VERSION:
-                raise Invalid(f"{self._safe()} is a resultstore of a newer version "
-                              f"({meta['version']} > {schema.VERSION}); upgrade fastpath")
-            if version < schema.VERSION:
+        if "meta" not in tables:
+            if tables:
+                raise self._foreign(tables)
+            if not create:
+                raise Invalid(f"{self._safe()} is empty: not a resultstore yet")
+            self._create()
+        meta = {r["key"]: r["value"] for r in self._select("meta")}
+        if not meta and self.mysql:  # its creator may not have written it yet: wait for it
+            with self._creation_lock():
+                meta = {r["key"]: r["value"] for r in self._select("meta")}
+        if meta.get("format") != schema.MARK:
+            raise Invalid(f"{self._safe()} holds a table 'meta' that is not a Fastpath resultstore's")
+        version = int(meta.get("version", 0))
+        if version > schema.VERSION:
+            raise Invalid(f"{self._safe()} is a resultstore of a newer version "
+                          f"({meta['version']} > {schema.VERSION}); upgrade fastpath")
+        if version < schema.VERSION:
+            with self._creation_lock():  # one upgrader at a time on MariaDB too
                 self._upgrade(version)
-            return
-        if tables:
-            raise Invalid(f"{self._safe()} holds tables that are not a Fastpath resultstore: "
-                          f"{', '.join(sorted(tables)[:5])}")
-        if not create:
-            raise Invalid(f"{self._safe()} is empty: not a resultstore yet")
-        with self.transaction():
+
+    def _foreign(self, tables: set[str]) -> Invalid:
+        return Invalid(f"{self._safe()} holds tables that are not a Fastpath resultstore: "
+                       f"{', '.join(sorted(tables)[:5])}")
+
+    def _create(self) -> None:
+        """Create the tables, once, however many processes publish first at the same time.
+
+        SQLite: BEGIN IMMEDIATE makes the creators take turns. MariaDB commits
+        each DDL statement on its own, so there a named lock does.
+        """
+        with self._creation_lock(), self.transaction():
+            tables = self._tables()  # again: another process may have made them meanwhile
+            if "meta" in tables:
+                return
+            if tables:
+                raise self._foreign(tables)
             for table, columns in schema.TABLES.items():
                 cols = ", ".join(f"{self.q(c)} {self._type(table, c)}" for c in columns)
                 key = ", ".join(self.q(c) for c in schema.KEYS[table])
@@ -125,6 +148,19 @@ class SqlStore(ResultStore):
             self._indexes()
             self.put("meta", [{"key": "format", "value": schema.MARK},
                               {"key": "version", "value": str(schema.VERSION)}])
+
+    @contextmanager
+    def _creation_lock(self):
+        if not self.mysql:
+            yield
+            return
+        name = "fastpath-resultstore-" + unquote(urlsplit(self.url).path.lstrip("/"))[:40]
+        if self._run("SELECT GET_LOCK(%s, 60)", (name,)).fetchone()[0] != 1:
+            raise Unavailable(f"{self._safe()}: another process held the creation lock for 60 s")
+        try:
+            yield
+        finally:
+            self._run("SELECT RELEASE_LOCK(%s)", (name,))
 
     def _columns(self, table: str) -> set[str]:
         if self.mysql:

@@ -63,6 +63,23 @@ def banner(token: str) -> None:
     print("****", flush=True)
 
 
+def check_port(settings: Settings) -> None:
+    """Fail before anything is created (the admin and its one-time token) if the API cannot listen."""
+    import socket
+
+    from fastpath.errors import FastpathError
+
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            sock.bind((settings.host, settings.port))
+            sock.listen()
+        except OSError as exc:
+            raise FastpathError(f"cannot listen on {settings.host}:{settings.port}: "
+                                f"{exc.strerror or exc}; nothing was created") from exc
+
+
 def bootstrap(settings: Settings, *, sync: bool) -> None:
     """Open the database, create the schema and the first admin, sync the SUT classes.
 
@@ -110,10 +127,12 @@ def serve_api(settings: Settings) -> None:
         def load(self):
             # Runs in each worker after the fork: connections never cross a fork.
             from fastpath.api import create_app
+            from fastpath.api.middleware import DrainAfterRefusal
 
             bind(settings.database)
-            return create_app(storage=settings.storage, max_upload=settings.max_upload,
-                              resultstore=settings.resultstore)
+            app = create_app(storage=settings.storage, max_upload=settings.max_upload,
+                             resultstore=settings.resultstore)
+            return DrainAfterRefusal(app, limit=settings.max_upload)
 
     Api().run()
 

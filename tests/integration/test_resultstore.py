@@ -213,6 +213,16 @@ def test_the_cli_in_a_real_process(tmp_path):
     assert done.returncode == 0 and "sysbench/cpu" in done.stdout
 
 
+def test_a_mysql_store_without_its_driver_is_one_line_naming_the_extra(tmp_path):
+    """A real process in which pymysql cannot be imported, as where it is not installed."""
+    code = ("import sys; sys.modules['pymysql'] = None; from fastpath.cli import main; "
+            "main(['result', 'show', 'mysql://root@127.0.0.1:3306/fp_results'])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path)
+    assert done.stderr == ("Error: the pymysql driver is not installed, needed for a MySQL "
+                           "resultstore: pip install 'fastpath-scheduler[mysql]'\n")
+    assert done.returncode == 2
+
+
 @pytest.mark.parametrize("bad, words", [
     ("ftp://host/x", "unknown scheme 'ftp'"),
     ("", "empty"),
@@ -562,3 +572,32 @@ def test_show_warns_when_placement_confounds_the_comparison(url):
     js = json.loads(cli("show", url, "--swprofile", "baseline", "--swprofile", "candidate", "--plan", 2,
                         "--json").output)
     assert len(js["warnings"]) == 1
+
+
+CREATOR = """
+import json, os, sys, time
+from fastpath.results.backend import open_store
+url, gate, doc = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+while not os.path.exists(gate):  # all start together: the first publish into a new store
+    time.sleep(0.001)
+store = open_store(url, create=True)
+store.publish(doc)
+store.close()
+"""
+
+
+def test_concurrent_first_publishes_into_a_new_store_all_succeed(url, tmp_path):
+    import json
+
+    gate = tmp_path / "go"
+    docs = [manifest([float(i)], job=i) for i in range(6)]
+    procs = [subprocess.Popen([sys.executable, "-c", CREATOR, url, str(gate), json.dumps(doc)],
+                              stderr=subprocess.PIPE, text=True) for doc in docs]
+    gate.write_text("")
+    failures = [(p.communicate(timeout=60)[1], p.returncode)[::-1] for p in procs]
+    assert failures == [(0, "")] * len(procs)
+    store = open_store(url)
+    try:
+        assert all(store.has_session(d["session_id"]) for d in docs)
+    finally:
+        store.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import peewee as pw
@@ -11,6 +11,7 @@ import peewee as pw
 from fastpath.core.schedule import Demand, FreeSut
 from fastpath.core.states import JobState, LeaseState, SutState
 from fastpath.errors import LostLeadership
+from fastpath.store.db import db
 from fastpath.store.models import Job, Leader, Lease, LeaseKey, Sut, SutClass
 from fastpath.store.queries.base import atomic
 from fastpath.store.queries.inventory import holders
@@ -19,8 +20,35 @@ LEADER = "controller"
 
 
 def take_leadership(holder: str, now: float, ttl: float) -> bool:
-    """Become (or stay) the active controller; False while another holds an unexpired lead."""
+    """Become (or stay) the active controller; False while another holds an unexpired lead.
+
+    On PostgreSQL it never queues behind a frozen leader's row lock: after a
+    short lock_timeout it returns False, and the caller tries again later.
+    """
+    try:
+        return _take(holder, now, ttl)
+    except pw.OperationalError as exc:
+        if _lock_timeout(exc):
+            return False
+        raise
+
+
+def _lock_timeout(exc: Exception) -> bool:
+    return getattr(getattr(exc, "__cause__", None) or exc, "pgcode", None) == "55P03" or \
+        "lock timeout" in str(exc)
+
+
+def _session_limits(ttl: float, lock: float) -> None:
+    """PostgreSQL limits for this transaction: a frozen session gives up its locks within ttl/2."""
+    if isinstance(db.obj, pw.PostgresqlDatabase):
+        db.execute_sql(f"SET LOCAL lock_timeout = {int(lock * 1000)}")
+        db.execute_sql(f"SET LOCAL statement_timeout = {int(ttl * 1000)}")
+        db.execute_sql(f"SET LOCAL idle_in_transaction_session_timeout = {int(ttl * 500)}")
+
+
+def _take(holder: str, now: float, ttl: float) -> bool:
     with atomic():
+        _session_limits(ttl, lock=min(0.5, ttl / 4))
         row = Leader.get_or_none(Leader.name == LEADER)
         if row is None:
             try:
@@ -40,6 +68,17 @@ def take_leadership(holder: str, now: float, ttl: float) -> bool:
         return taken == 1
 
 
+def take_over(holder: str, dead: str, now: float, ttl: float) -> bool:
+    """Take the lead from `dead`, a holder known to be gone, before its lead expires."""
+    with atomic():
+        taken = (
+            Leader.update(holder=holder, renewed_at=now, expires_at=now + ttl)
+            .where((Leader.name == LEADER) & (Leader.holder == dead))
+            .execute()
+        )
+    return taken == 1
+
+
 def release_leadership(holder: str) -> None:
     """Give up the lead on a clean stop, so that a standby takes over at once."""
     Leader.update(holder=None, expires_at=0).where(
@@ -52,22 +91,32 @@ def leader() -> Leader | None:
 
 
 @contextmanager
-def leading(holder: str, now: float, ttl: float) -> Iterator[None]:
+def leading(holder: str, now: float, ttl: float,
+            clock: Callable[[], float] | None = None) -> Iterator[None]:
     """A transaction that commits only while `holder` still leads (fencing).
 
-    The leader row is updated first, which holds its lock to the end of the
-    transaction: a standby taking over waits for it, and a controller that has
-    lost the lead writes nothing.
+    The lead is checked and renewed first, and again at the end with the time
+    then (`clock`), so that a controller frozen mid-transaction past its lead
+    commits nothing. On PostgreSQL the session limits make a frozen
+    transaction lose its locks (and its commit) within ttl/2, so the leader row
+    is never held from a standby longer than a lead.
     """
     with atomic():
-        renewed = (
-            Leader.update(renewed_at=now, expires_at=now + ttl)
-            .where((Leader.name == LEADER) & (Leader.holder == holder) & (Leader.expires_at >= now))
-            .execute()
-        )
-        if renewed != 1:
-            raise LostLeadership()
+        _session_limits(ttl, lock=ttl / 2)
+        _renew(holder, now, ttl)
         yield
+        if clock is not None:
+            _renew(holder, clock(), ttl)
+
+
+def _renew(holder: str, now: float, ttl: float) -> None:
+    renewed = (
+        Leader.update(renewed_at=now, expires_at=now + ttl)
+        .where((Leader.name == LEADER) & (Leader.holder == holder) & (Leader.expires_at >= now))
+        .execute()
+    )
+    if renewed != 1:
+        raise LostLeadership()
 
 
 def enabled_classes() -> list[SutClass]:

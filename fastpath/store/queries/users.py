@@ -42,6 +42,19 @@ def ensure_admin(now: float) -> str | None:
         return None  # another process of a split deployment made it first
 
 
+def rotate_admin_token(now: float, *, actor: str) -> str:
+    """A new token for the default admin (made if missing, with every capability); the old one stops
+    working. For an operator with local access to the database who lost the admin token."""
+    user = User.get_or_none(User.name == ADMIN)
+    if user is None:
+        return create_user(ADMIN, ",".join(tokens.CAPABILITIES), now, actor=actor)[1]
+    token = tokens.new_token()
+    with atomic():
+        User.update(token_hash=tokens.hash_token(token)).where(User.id == user.id).execute()
+        log(actor, "user", user.id, None, "token rotated", now, user.capabilities)
+    return token
+
+
 def authenticate(token: str) -> User | None:
     user = User.get_or_none(User.token_hash == tokens.hash_token(token))
     if user is None or not tokens.token_matches(token, user.token_hash) or user.disabled:
