@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import http.client
 import json
 import select
@@ -11,7 +12,11 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+import click
+
 from fastpath import errors
+from fastpath.cli import preference
+from fastpath.cli.output import ExitStatus, fail, reports_errors
 
 BY_STATUS = {
     400: errors.Invalid, 401: errors.Unauthorized, 403: errors.Forbidden, 404: errors.NotFound,
@@ -162,3 +167,32 @@ class Client:
 def worth_saying(attempt: int) -> bool:
     """Retry messages on attempts 1, 2, 4, 8, ... and then once a minute, not every 2 s."""
     return attempt & (attempt - 1) == 0 or attempt % 30 == 0
+
+
+def client_command(fn):
+    """Add --url and --token (defaulting to the sched.url and sched.token preferences)."""
+
+    @click.option("--url", envvar="FASTPATH_URL", show_envvar=True,
+                  help="Scheduler URL [default: $FASTPATH_URL, else the sched.url preference].")
+    @click.option("--token", envvar="FASTPATH_TOKEN", show_envvar=True,
+                  help="Your token [default: $FASTPATH_TOKEN, else the sched.token preference].")
+    @functools.wraps(fn)
+    @reports_errors
+    def wrapper(url, token, **kw):
+        # an empty option is a mistake (an unset variable), never "use the saved one"
+        if url is not None and not url.strip():
+            fail("--url is empty: pass the scheduler URL or leave the option out", ExitStatus.USAGE)
+        if token is not None and not token.strip():
+            fail("--token is empty: pass a token or leave the option out to use the saved one",
+                 ExitStatus.USAGE)
+        url = url or preference.get("sched", "url")
+        token = token or preference.get("sched", "token")
+        if not url:
+            fail("no scheduler URL: pass --url or run "
+                 "'fastpath preference set --category sched --name url URL'", ExitStatus.USAGE)
+        if not token:
+            fail("no token: pass --token or run "
+                 "'fastpath preference set --category sched --name token TOKEN'", ExitStatus.USAGE)
+        return fn(Client(url, token), **kw)
+
+    return wrapper

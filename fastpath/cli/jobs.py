@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from fastpath.cli.client import client_command
 from fastpath.cli.output import emit_json, fields, json_option, table
 
 JOB_HEADERS = ["job", "swprofile", "session", "state", "sut", "attempts", "steps", "results",
@@ -34,42 +35,45 @@ def show_log(job: dict, log: dict) -> str:
     return text
 
 
-def register(group: click.Group, client_command) -> None:
-    @group.command("job-list")
-    @click.argument("plan", type=click.IntRange(min=1))
-    @json_option
-    @client_command
-    def job_list(client, plan: int, as_json: bool) -> None:
-        """List the jobs of plan PLAN: state, SUT, attempts, each step's time, errors.
+@click.command("job-list")
+@click.argument("plan", type=click.IntRange(min=1))
+@json_option
+@client_command
+def job_list(client, plan: int, as_json: bool) -> None:
+    """List the jobs of plan PLAN: state, SUT, attempts, each step's time, errors.
 
-        \b
-        Example:
-          fastpath sched job-list 7
-          fastpath sched job-list 7 --json
-        """
-        doc = client.get(f"/plans/{plan}")
-        jobs = doc["plan"].get("jobs") or []
-        if as_json:
-            return emit_json({"status": "success", "jobs": jobs})
-        rows = [[j["id"], j["swprofile"], j["session"], j["state"], j["sut"], j["attempts"],
-                 steps(j), j["results"], j["errors"], j["last_error"]] for j in jobs]
-        click.echo(table(JOB_HEADERS, rows))
+    \b
+    Example:
+      fastpath sched job-list 7
+      fastpath sched job-list 7 --json
+    """
+    doc = client.get(f"/plans/{plan}")
+    jobs = doc["plan"].get("jobs") or []
+    if as_json:
+        return emit_json({"status": "success", "jobs": jobs})
+    rows = [[j["id"], j["swprofile"], j["session"], j["state"], j["sut"], j["attempts"],
+             steps(j), j["results"], j["errors"], j["last_error"]] for j in jobs]
+    click.echo(table(JOB_HEADERS, rows))
 
-    @group.command("job-log")
-    @click.argument("job", type=click.IntRange(min=1))
-    @click.option("--lines", type=click.IntRange(1, 500), default=20, show_default=True,
-                  help="Lines of output shown per failed run.")
-    @json_option
-    @client_command
-    def job_log(client, job: int, lines: int, as_json: bool) -> None:
-        """Show job JOB's driver log, and each failed benchmark's exit status and last output.
 
-        \b
-        Example:
-          fastpath sched job-log 12
-          fastpath sched job-log 12 --lines 100 --json
-        """
-        doc = client.get(f"/jobs/{job}/log", lines=lines)
-        if as_json:
-            return emit_json(doc)
-        click.echo(show_log(doc["job"], doc["log"]))
+@click.command("job-log")
+@click.argument("job", type=click.IntRange(min=1))
+@click.option("--lines", type=click.IntRange(1, 500), default=20, show_default=True,
+              help="Lines of output shown per failed run.")
+@json_option
+@client_command
+def job_log(client, job: int, lines: int, as_json: bool) -> None:
+    """Show job JOB's driver log, and each failed benchmark's exit status and last output.
+
+    \b
+    Example:
+      fastpath sched job-log 12
+      fastpath sched job-log 12 --lines 100 --json
+    """
+    doc = client.get(f"/jobs/{job}/log", lines=lines)
+    if as_json:
+        return emit_json(doc)
+    click.echo(show_log(doc["job"], doc["log"]))
+
+
+COMMANDS = [job_list, job_log]

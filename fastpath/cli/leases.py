@@ -14,13 +14,15 @@ from pathlib import Path
 import click
 
 from fastpath import errors
-from fastpath.cli.client import worth_saying
+from fastpath.cli.client import client_command, worth_saying
 from fastpath.cli.output import (
     emit_json,
     eta,
     fields,
     json_option,
     json_text,
+    listed,
+    listing_options,
     table,
     waiting,
     watch_loop,
@@ -193,116 +195,116 @@ def ssh_to(client, id: int, command: tuple[str, ...], identity: Path | None, as_
                "stdout": done.stdout, "stderr": done.stderr})
 
 
-def register(group: click.Group, client_command) -> None:
-    @group.command("lease-acquire")
-    @click.argument("sutclass")
-    @click.option("--wait", is_flag=True, help="Wait until a SUT is assigned, then print it.")
-    @click.option("--priority", type=click.IntRange(0, 10), default=5, show_default=True,
-                  help="Higher is served sooner.")
-    @click.option("--duration", metavar="DUR",
-                  help="How long the lease lasts once acquired, e.g. 30m, 2h, 1d "
-                       "(default: the class's lease_duration).")
-    @click.option("--ssh-key", "ssh_key", metavar="FILE.pub",
-                  type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                  help="Your public key, added to the SUT for the lease "
-                       "(default: ~/.ssh/id_ed25519.pub or ~/.ssh/id_rsa.pub if there is one).")
-    @click.option("--no-ssh-key", is_flag=True, help="Add no key of yours to the SUT.")
-    @json_option
-    @client_command
-    def lease_acquire(client, sutclass: str, wait: bool, priority: int, duration: str | None,
-                      ssh_key: Path | None, no_ssh_key: bool, as_json: bool) -> None:
-        """Request a lease on a SUT of SUTCLASS."""
-        key = {"Idempotency-Key": uuid.uuid4().hex}  # a retry never makes a second lease
-        doc: dict = {"sutclass": sutclass, "priority": priority}
-        if duration is not None:
-            doc["duration"] = duration
-        if (public := chosen_key(ssh_key, no_ssh_key)) is not None:
-            doc["ssh_key"] = read_public_key(public)
-        lease = client.retrying(
-            lambda: client.post("/leases", doc, key),
-            patience=RECONNECT_FOR if wait else 30, on_wait=requesting)["lease"]
-        if wait:
-            try:
-                lease = wait_for(client, lease)
-            except KeyboardInterrupt:
-                click.echo(f"\nStopped waiting; lease {lease['id']} is still queued. Release it "
-                           f"with: fastpath sched lease-release {lease['id']}", err=True)
-                raise SystemExit(130) from None
-        emit_json({"status": "success", "lease": lease}) if as_json else click.echo(show(lease))
+@click.command("lease-acquire")
+@click.argument("sutclass")
+@click.option("--wait", is_flag=True, help="Wait until a SUT is assigned, then print it.")
+@click.option("--priority", type=click.IntRange(0, 10), default=5, show_default=True,
+              help="Higher is served sooner.")
+@click.option("--duration", metavar="DUR",
+              help="How long the lease lasts once acquired, e.g. 30m, 2h, 1d "
+                   "(default: the class's lease_duration).")
+@click.option("--ssh-key", "ssh_key", metavar="FILE.pub",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Your public key, added to the SUT for the lease "
+                   "(default: ~/.ssh/id_ed25519.pub or ~/.ssh/id_rsa.pub if there is one).")
+@click.option("--no-ssh-key", is_flag=True, help="Add no key of yours to the SUT.")
+@json_option
+@client_command
+def lease_acquire(client, sutclass: str, wait: bool, priority: int, duration: str | None,
+                  ssh_key: Path | None, no_ssh_key: bool, as_json: bool) -> None:
+    """Request a lease on a SUT of SUTCLASS."""
+    key = {"Idempotency-Key": uuid.uuid4().hex}  # a retry never makes a second lease
+    doc: dict = {"sutclass": sutclass, "priority": priority}
+    if duration is not None:
+        doc["duration"] = duration
+    if (public := chosen_key(ssh_key, no_ssh_key)) is not None:
+        doc["ssh_key"] = read_public_key(public)
+    lease = client.retrying(
+        lambda: client.post("/leases", doc, key),
+        patience=RECONNECT_FOR if wait else 30, on_wait=requesting)["lease"]
+    if wait:
+        try:
+            lease = wait_for(client, lease)
+        except KeyboardInterrupt:
+            click.echo(f"\nStopped waiting; lease {lease['id']} is still queued. Release it "
+                       f"with: fastpath sched lease-release {lease['id']}", err=True)
+            raise SystemExit(130) from None
+    emit_json({"status": "success", "lease": lease}) if as_json else click.echo(show(lease))
 
-    @group.command("lease-list")
-    @click.argument("id", type=click.IntRange(min=1), required=False)
-    @click.option("--states", multiple=True, help="Comma-separated states (repeatable).")
-    @click.option("--users", multiple=True, help="Comma-separated user names (repeatable).")
-    @click.option("--all-users", is_flag=True, help="Leases of every user.")
-    @click.option("--all-states", is_flag=True, help="Leases in every state.")
-    @watch_option
-    @json_option
-    @client_command
-    def lease_list(client, id, states, users, all_users, all_states, watch: bool, interval: float,
-                   as_json: bool) -> None:
-        """List your queued and acquired leases, or show lease ID.
 
-        \b
-        Examples:
-          fastpath sched lease-list --all-users
-          fastpath sched lease-list 3 --watch
-        """
-        def render() -> str:
-            if id is not None:
-                doc = client.get(f"/leases/{id}")
-                return json_text(doc) if as_json else show(doc["lease"])
-            doc = client.get("/leases", states=",".join(states) or None,
-                             users=",".join(users) or None, all_users=all_users,
-                             all_states=all_states)
-            if as_json:
-                return json_text(doc)
-            rows = [[x["id"], x["user"], x["sutclass"], x["state"], x["priority"],
-                     (x["sut"] or {}).get("name"), x.get("position"), eta(x.get("eta")),
-                     when(x["queued_at"]), when(x["acquired_at"]), when(x.get("expires_at")),
-                     left(x), when(x["ended_at"])]
-                    for x in doc["leases"]]
-            return table(LIST_HEADERS, rows)
+@click.command("lease-list")
+@listing_options("Leases")
+@watch_option
+@json_option
+@client_command
+def lease_list(client, id, states, users, all_users, all_states, watch: bool, interval: float,
+               as_json: bool) -> None:
+    """List your queued and acquired leases, or show lease ID.
 
-        if watch:
-            return watch_loop(render, interval)
-        click.echo(render())
-
-    @group.command("lease-release")
-    @click.argument("id", type=click.IntRange(min=1))
-    @json_option
-    @client_command
-    def lease_release(client, id: int, as_json: bool) -> None:
-        """Release lease ID (a queued lease is cancelled)."""
-        lease = client.post(f"/leases/{id}/release")["lease"]
+    \b
+    Examples:
+      fastpath sched lease-list --all-users
+      fastpath sched lease-list 3 --watch
+    """
+    def render() -> str:
+        if id is not None:
+            doc = client.get(f"/leases/{id}")
+            return json_text(doc) if as_json else show(doc["lease"])
+        doc = listed(client, "/leases", states, users, all_users, all_states)
         if as_json:
-            return emit_json({"status": "success", "lease": lease})
-        sut = f" (SUT {lease['sut']['name']})" if lease.get("sut") else ""
-        click.echo(f"Lease {lease['id']} {lease['state']}{sut}.")
+            return json_text(doc)
+        rows = [[x["id"], x["user"], x["sutclass"], x["state"], x["priority"],
+                 (x["sut"] or {}).get("name"), x.get("position"), eta(x.get("eta")),
+                 when(x["queued_at"]), when(x["acquired_at"]), when(x.get("expires_at")),
+                 left(x), when(x["ended_at"])]
+                for x in doc["leases"]]
+        return table(LIST_HEADERS, rows)
 
-    @group.command("lease-extend")
-    @click.argument("id", type=click.IntRange(min=1))
-    @click.option("--duration", metavar="DUR", required=True,
-                  help="How much longer, e.g. 30m, 2h (within the class maximum from acquisition).")
-    @json_option
-    @client_command
-    def lease_extend(client, id: int, duration: str, as_json: bool) -> None:
-        """Extend acquired lease ID by DUR."""
-        lease = client.post(f"/leases/{id}/extend", {"duration": duration})["lease"]
-        if as_json:
-            return emit_json({"status": "success", "lease": lease})
-        click.echo(f"Lease {lease['id']} now expires at {when(lease['expires_at'])} UTC "
-                   f"({left(lease)} left).")
+    if watch:
+        return watch_loop(render, interval)
+    click.echo(render())
 
-    @group.command("lease-ssh", context_settings={"ignore_unknown_options": True})
-    @click.argument("id", type=click.IntRange(min=1))
-    @click.argument("command", nargs=-1, type=click.UNPROCESSED)
-    @click.option("-i", "--identity", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-                  help="Your private key (default: the one of ~/.ssh/id_ed25519.pub or id_rsa.pub).")
-    @json_option
-    @client_command
-    def lease_ssh(client, id: int, command: tuple[str, ...], identity: Path | None,
-                  as_json: bool) -> None:
-        """Log in to the SUT of acquired lease ID with OpenSSH, or run COMMAND there
-        (`lease-ssh ID -- COMMAND...`). With --json, run COMMAND and print its outcome."""
-        ssh_to(client, id, command, identity, as_json)
+
+@click.command("lease-release")
+@click.argument("id", type=click.IntRange(min=1))
+@json_option
+@client_command
+def lease_release(client, id: int, as_json: bool) -> None:
+    """Release lease ID (a queued lease is cancelled)."""
+    lease = client.post(f"/leases/{id}/release")["lease"]
+    if as_json:
+        return emit_json({"status": "success", "lease": lease})
+    sut = f" (SUT {lease['sut']['name']})" if lease.get("sut") else ""
+    click.echo(f"Lease {lease['id']} {lease['state']}{sut}.")
+
+
+@click.command("lease-extend")
+@click.argument("id", type=click.IntRange(min=1))
+@click.option("--duration", metavar="DUR", required=True,
+              help="How much longer, e.g. 30m, 2h (within the class maximum from acquisition).")
+@json_option
+@client_command
+def lease_extend(client, id: int, duration: str, as_json: bool) -> None:
+    """Extend acquired lease ID by DUR."""
+    lease = client.post(f"/leases/{id}/extend", {"duration": duration})["lease"]
+    if as_json:
+        return emit_json({"status": "success", "lease": lease})
+    click.echo(f"Lease {lease['id']} now expires at {when(lease['expires_at'])} UTC "
+               f"({left(lease)} left).")
+
+
+@click.command("lease-ssh", context_settings={"ignore_unknown_options": True})
+@click.argument("id", type=click.IntRange(min=1))
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@click.option("-i", "--identity", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Your private key (default: the one of ~/.ssh/id_ed25519.pub or id_rsa.pub).")
+@json_option
+@client_command
+def lease_ssh(client, id: int, command: tuple[str, ...], identity: Path | None,
+              as_json: bool) -> None:
+    """Log in to the SUT of acquired lease ID with OpenSSH, or run COMMAND there
+    (`lease-ssh ID -- COMMAND...`). With --json, run COMMAND and print its outcome."""
+    ssh_to(client, id, command, identity, as_json)
+
+
+COMMANDS = [lease_acquire, lease_list, lease_release, lease_extend, lease_ssh]

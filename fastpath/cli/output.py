@@ -146,3 +146,29 @@ def emit_json(doc) -> None:
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+
+
+def listing_options(noun: str) -> Callable:
+    """What `lease-list` and `plan-list` share: an ID, and --states, --users, --all-users, --all-states."""
+    def wrap(fn: Callable) -> Callable:
+        fn = click.option("--all-states", is_flag=True, help=f"{noun} in every state.")(fn)
+        fn = click.option("--all-users", is_flag=True, help=f"{noun} of every user.")(fn)
+        fn = click.option("--users", multiple=True, help="Comma-separated user names (repeatable).")(fn)
+        fn = click.option("--states", multiple=True, help="Comma-separated states (repeatable).")(fn)
+        return click.argument("id", type=click.IntRange(min=1), required=False)(fn)
+    return wrap
+
+
+def listed(client, path: str, states: tuple[str, ...], users: tuple[str, ...], all_users: bool,
+           all_states: bool) -> dict:
+    """GET a listing with the filters of `listing_options`."""
+    return client.get(path, states=",".join(states) or None, users=",".join(users) or None,
+                      all_users=all_users, all_states=all_states)
+
+
+def short(text: str | None, width: int = 60) -> str | None:
+    """One line of at most `width` characters, for a table cell."""
+    if not text:
+        return None
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 3] + "..."

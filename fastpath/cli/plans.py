@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from fastpath.cli.client import worth_saying
+from fastpath.cli.client import client_command, worth_saying
 from fastpath.cli.output import (
     ExitStatus,
     emit_json,
@@ -21,6 +21,9 @@ from fastpath.cli.output import (
     fields,
     json_option,
     json_text,
+    listed,
+    listing_options,
+    short,
     table,
     waiting,
     watch_loop,
@@ -121,7 +124,7 @@ def show(plan: dict) -> str:
                  f"--plan {plan['id']}")
     if plan.get("jobs") is not None:
         rows = [[j["id"], j["swprofile"], j["session"], j["state"], j["sut"], j["attempts"],
-                 j["step"], j["results"], j["errors"], _short(j["last_error"])]
+                 j["step"], j["results"], j["errors"], short(j["last_error"])]
                 for j in plan["jobs"]]
         text += "\n\n" + table(JOB_HEADERS, rows)
     return text
@@ -183,116 +186,108 @@ def _last_error(last: dict | None) -> str | None:
     return f"job {last['job']}: {last['error']}" if last else None
 
 
-def _short(text: str | None, width: int = 60) -> str | None:
-    if not text:
-        return None
-    line = " ".join(text.split())
-    return line if len(line) <= width else line[: width - 3] + "..."
+@click.command("plan-exec")
+@click.argument("plan_file", metavar="PLAN.yaml",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--priority", type=click.IntRange(0, 10), default=5, show_default=True,
+              help="Higher is served sooner.")
+@click.option("--no-publish", is_flag=True, help="Do not publish the results to the resultstore.")
+@click.option("--wait", is_flag=True, help="Show progress until the plan is final; exit 0 if "
+              "it completed, 1 if it failed or was cancelled.")
+@json_option
+@client_command
+def plan_exec(client, plan_file: Path, priority: int, no_publish: bool, wait: bool,
+              as_json: bool) -> None:
+    """Submit PLAN.yaml, uploading the local files it refers to.
+
+    \b
+    Examples:
+      fastpath sched plan-exec demo-plan.yaml
+      fastpath sched plan-exec demo-plan.yaml --priority 8 --wait
+    """
+    from fastpath.plan.schema import load_plan_file
+
+    document, files = load_plan_file(plan_file)
+    upload = Upload(document, files, {"priority": str(priority),
+                                      "publish": "false" if no_publish else "true"})
+    if files and upload.file_bytes >= PROGRESS_FROM:
+        click.echo(f"Uploading {len(files)} files ({_mb(upload.file_bytes)}) with the plan",
+                   err=True)
+    key = {"Idempotency-Key": uuid.uuid4().hex}  # a retry never queues the plan twice
+    doc = client.retrying(
+        lambda: client.stream("POST", "/plans", upload.chunks(), upload.length,
+                              upload.content_type, key),
+        patience=60, on_wait=_resending)
+    plan = doc["plan"]
+    if not as_json:
+        click.echo(f"Plan {plan['id']} queued on SUT class {plan['sutclass']}: "
+                   f"{plan['progress']['total']} jobs, priority {plan['priority']}"
+                   + ("" if plan["publish"] else ", results not published"))
+    if not wait:
+        return emit_json(doc) if as_json else None
+    waited(client, plan, as_json)
 
 
-def register(group: click.Group, client_command) -> None:
-    @group.command("plan-exec")
-    @click.argument("plan_file", metavar="PLAN.yaml",
-                    type=click.Path(exists=True, dir_okay=False, path_type=Path))
-    @click.option("--priority", type=click.IntRange(0, 10), default=5, show_default=True,
-                  help="Higher is served sooner.")
-    @click.option("--no-publish", is_flag=True, help="Do not publish the results to the resultstore.")
-    @click.option("--wait", is_flag=True, help="Show progress until the plan is final; exit 0 if "
-                  "it completed, 1 if it failed or was cancelled.")
-    @json_option
-    @client_command
-    def plan_exec(client, plan_file: Path, priority: int, no_publish: bool, wait: bool,
-                  as_json: bool) -> None:
-        """Submit PLAN.yaml, uploading the local files it refers to.
+@click.command("plan-list")
+@listing_options("Plans")
+@watch_option
+@json_option
+@client_command
+def plan_list(client, id, states, users, all_users, all_states, watch: bool, interval: float,
+              as_json: bool) -> None:
+    """List your queued and running plans, or show plan ID with its jobs.
 
-        \b
-        Examples:
-          fastpath sched plan-exec demo-plan.yaml
-          fastpath sched plan-exec demo-plan.yaml --priority 8 --wait
-        """
-        from fastpath.plan.schema import load_plan_file
-
-        document, files = load_plan_file(plan_file)
-        upload = Upload(document, files, {"priority": str(priority),
-                                          "publish": "false" if no_publish else "true"})
-        if files and upload.file_bytes >= PROGRESS_FROM:
-            click.echo(f"Uploading {len(files)} files ({_mb(upload.file_bytes)}) with the plan",
-                       err=True)
-        key = {"Idempotency-Key": uuid.uuid4().hex}  # a retry never queues the plan twice
-        doc = client.retrying(
-            lambda: client.stream("POST", "/plans", upload.chunks(), upload.length,
-                                  upload.content_type, key),
-            patience=60, on_wait=_resending)
-        plan = doc["plan"]
-        if not as_json:
-            click.echo(f"Plan {plan['id']} queued on SUT class {plan['sutclass']}: "
-                       f"{plan['progress']['total']} jobs, priority {plan['priority']}"
-                       + ("" if plan["publish"] else ", results not published"))
-        if not wait:
-            return emit_json(doc) if as_json else None
-        waited(client, plan, as_json)
-
-    @group.command("plan-list")
-    @click.argument("id", type=click.IntRange(min=1), required=False)
-    @click.option("--states", multiple=True, help="Comma-separated states (repeatable).")
-    @click.option("--users", multiple=True, help="Comma-separated user names (repeatable).")
-    @click.option("--all-users", is_flag=True, help="Plans of every user.")
-    @click.option("--all-states", is_flag=True, help="Plans in every state.")
-    @watch_option
-    @json_option
-    @client_command
-    def plan_list(client, id, states, users, all_users, all_states, watch: bool, interval: float,
-                  as_json: bool) -> None:
-        """List your queued and running plans, or show plan ID with its jobs.
-
-        \b
-        Examples:
-          fastpath sched plan-list --all-users
-          fastpath sched plan-list 7 --watch
-        """
-        def render() -> str:
-            if id is not None:
-                doc = client.get(f"/plans/{id}")
-                return json_text(doc) if as_json else show(doc["plan"])
-            doc = client.get("/plans", states=",".join(states) or None,
-                             users=",".join(users) or None, all_users=all_users,
-                             all_states=all_states)
-            if as_json:
-                return json_text(doc)
-            rows = [[p["id"], p["user"], p["sutclass"], p["priority"], progress(p), p["state"],
-                     p["progress"]["failed"], p["progress"]["errors"],
-                     (p.get("queue") or {}).get("position"), eta((p.get("queue") or {}).get("eta")),
-                     when(p["queued_at"]), when(p["started_at"]), when(p["completed_at"])]
-                    for p in doc["plans"]]
-            return table(LIST_HEADERS, rows)
-
-        if watch:
-            return watch_loop(render, interval)
-        click.echo(render())
-
-    @group.command("plan-update")
-    @click.argument("id", type=click.IntRange(min=1))
-    @click.option("--priority", type=click.IntRange(0, 10), required=True,
-                  help="The new priority (0-10, higher is served sooner).")
-    @json_option
-    @client_command
-    def plan_update(client, id: int, priority: int, as_json: bool) -> None:
-        """Change the priority of a queued or running plan."""
-        doc = client.patch(f"/plans/{id}", {"priority": priority})
+    \b
+    Examples:
+      fastpath sched plan-list --all-users
+      fastpath sched plan-list 7 --watch
+    """
+    def render() -> str:
+        if id is not None:
+            doc = client.get(f"/plans/{id}")
+            return json_text(doc) if as_json else show(doc["plan"])
+        doc = listed(client, "/plans", states, users, all_users, all_states)
         if as_json:
-            return emit_json(doc)
-        click.echo(f"Plan {id} priority is now {doc['plan']['priority']}.")
+            return json_text(doc)
+        rows = [[p["id"], p["user"], p["sutclass"], p["priority"], progress(p), p["state"],
+                 p["progress"]["failed"], p["progress"]["errors"],
+                 (p.get("queue") or {}).get("position"), eta((p.get("queue") or {}).get("eta")),
+                 when(p["queued_at"]), when(p["started_at"]), when(p["completed_at"])]
+                for p in doc["plans"]]
+        return table(LIST_HEADERS, rows)
 
-    @group.command("plan-cancel")
-    @click.argument("id", type=click.IntRange(min=1))
-    @json_option
-    @client_command
-    def plan_cancel(client, id: int, as_json: bool) -> None:
-        """Cancel a plan: queued jobs now; jobs already running finish."""
-        doc = client.post(f"/plans/{id}/cancel")
-        if as_json:
-            return emit_json(doc)
-        plan = doc["plan"]
-        running = sum(j["state"] in ("assigned", "running") for j in plan.get("jobs") or [])
-        click.echo(f"Plan {id} is {plan['state']}"
-                   + (f"; {running} running jobs will finish first." if running else "."))
+    if watch:
+        return watch_loop(render, interval)
+    click.echo(render())
+
+
+@click.command("plan-update")
+@click.argument("id", type=click.IntRange(min=1))
+@click.option("--priority", type=click.IntRange(0, 10), required=True,
+              help="The new priority (0-10, higher is served sooner).")
+@json_option
+@client_command
+def plan_update(client, id: int, priority: int, as_json: bool) -> None:
+    """Change the priority of a queued or running plan."""
+    doc = client.patch(f"/plans/{id}", {"priority": priority})
+    if as_json:
+        return emit_json(doc)
+    click.echo(f"Plan {id} priority is now {doc['plan']['priority']}.")
+
+
+@click.command("plan-cancel")
+@click.argument("id", type=click.IntRange(min=1))
+@json_option
+@client_command
+def plan_cancel(client, id: int, as_json: bool) -> None:
+    """Cancel a plan: queued jobs now; jobs already running finish."""
+    doc = client.post(f"/plans/{id}/cancel")
+    if as_json:
+        return emit_json(doc)
+    plan = doc["plan"]
+    running = sum(j["state"] in ("assigned", "running") for j in plan.get("jobs") or [])
+    click.echo(f"Plan {id} is {plan['state']}"
+               + (f"; {running} running jobs will finish first." if running else "."))
+
+
+COMMANDS = [plan_exec, plan_list, plan_update, plan_cancel]

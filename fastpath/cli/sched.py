@@ -6,18 +6,16 @@ verbs import the service (falcon, peewee, gunicorn) inside their bodies.
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
 from pathlib import Path
 
 import click
 
-from fastpath.cli import preference
+from fastpath.cli import jobs, lab, leases, plans
+from fastpath.cli.client import client_command
 from fastpath.cli.output import (
-    ExitStatus,
     emit_json,
-    fail,
     json_option,
     reports_errors,
     table,
@@ -238,37 +236,6 @@ def admin_token(log_level: str, database: str, as_json: bool) -> None:
 # --- client verbs -------------------------------------------------------------
 
 
-def client_command(fn):
-    """Add --url and --token (defaulting to the sched.url and sched.token preferences)."""
-
-    @click.option("--url", envvar="FASTPATH_URL", show_envvar=True,
-                  help="Scheduler URL [default: $FASTPATH_URL, else the sched.url preference].")
-    @click.option("--token", envvar="FASTPATH_TOKEN", show_envvar=True,
-                  help="Your token [default: $FASTPATH_TOKEN, else the sched.token preference].")
-    @functools.wraps(fn)
-    @reports_errors
-    def wrapper(url, token, **kw):
-        from fastpath.cli.client import Client
-
-        # an empty option is a mistake (an unset variable), never "use the saved one"
-        if url is not None and not url.strip():
-            fail("--url is empty: pass the scheduler URL or leave the option out", ExitStatus.USAGE)
-        if token is not None and not token.strip():
-            fail("--token is empty: pass a token or leave the option out to use the saved one",
-                 ExitStatus.USAGE)
-        url = url or preference.get("sched", "url")
-        token = token or preference.get("sched", "token")
-        if not url:
-            fail("no scheduler URL: pass --url or run "
-                 "'fastpath preference set --category sched --name url URL'", ExitStatus.USAGE)
-        if not token:
-            fail("no token: pass --token or run "
-                 "'fastpath preference set --category sched --name token TOKEN'", ExitStatus.USAGE)
-        return fn(Client(url, token), **kw)
-
-    return wrapper
-
-
 @sched.command("user-create")
 @click.argument("name")
 @click.option("--capabilities", required=True,
@@ -306,9 +273,6 @@ def sutclass_list(client, start: str | None, end: str | None, as_json: bool) -> 
     click.echo(table(headers, rows))
 
 
-from fastpath.cli import jobs, lab, leases, plans  # noqa: E402  (their verbs join this group)
-
-leases.register(sched, client_command)
-plans.register(sched, client_command)
-jobs.register(sched, client_command)
-lab.register(sched, client_command)
+for verbs in (jobs, lab, leases, plans):
+    for command in verbs.COMMANDS:
+        sched.add_command(command)
