@@ -9,7 +9,6 @@ valid.
 
 from __future__ import annotations
 
-import json
 import re
 
 import falcon
@@ -17,7 +16,7 @@ import falcon
 from fastpath.api.listing import owner_filter, state_filter
 from fastpath.api.middleware import ensure_owner, needs
 from fastpath.api.queue import QueueCache, Queues
-from fastpath.api.request import MAX_JSON, body, idempotency_key, integer
+from fastpath.api.request import MAX_JSON, body, idempotency_key, integer, parse_json
 from fastpath.api.views import plan_view
 from fastpath.core.states import ACTIVE_PLAN, PlanState, parse_states
 from fastpath.errors import Conflict, Invalid, TooLarge
@@ -48,6 +47,9 @@ class Plans:
             raise TooLarge(f"upload of {req.content_length} bytes is larger than the limit of "
                            f"{self.max_upload} bytes")
         if (req.content_type or "").startswith("multipart/form-data"):
+            if req.content_length is None:  # falcon's multipart reader needs the length
+                raise Invalid("Content-Length: required for a multipart upload; a chunked "
+                              "body is not accepted")
             doc, options, uploads = self._multipart(req)
         else:
             request = body(req, {"plan", "priority", "publish"}, ("plan",))
@@ -77,7 +79,7 @@ class Plans:
                 if len(text) > MAX_JSON:
                     raise TooLarge(f"form field {name!r} is larger than {MAX_JSON} bytes")
                 if name == "plan":
-                    doc = _json(text)
+                    doc = parse_json(text, "plan")
                 else:
                     options[name] = text.decode(errors="replace").strip()
             elif FILE_PART.match(name):
@@ -138,13 +140,6 @@ class Plans:
         ensure_owner(req, plan.user_id, f"plan {id}")
         plan = plans.cancel_plan(plan, req.context.user.name, self.clock())
         resp.media = {"status": "success", "plan": self._view(plan, jobs=plans.plan_jobs(id))}
-
-
-def _json(raw: bytes):
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Invalid(f"plan: malformed JSON: {exc}") from exc
 
 
 def _boolean(value, name: str) -> bool:
