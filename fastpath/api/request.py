@@ -18,6 +18,8 @@ def body(req, allowed: set[str], required: tuple[str, ...] = ()) -> dict:
     raw = req.bounded_stream.read(MAX_JSON + 1)
     if len(raw) > MAX_JSON:
         raise TooLarge(f"request body larger than {MAX_JSON} bytes")
+    if req.content_length is not None and len(raw) < req.content_length:
+        raise Invalid(f"Content-Length: {req.content_length} bytes announced, {len(raw)} sent")
     return fields(parse_json(raw or b"{}", "JSON body"), allowed, required)
 
 

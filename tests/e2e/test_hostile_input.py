@@ -143,3 +143,33 @@ def test_chunked_json(server):
 def test_no_traceback_in_the_log(server):
     s, _ = server
     assert "Traceback" not in s.errors() and "unexpected error" not in s.errors(), s.errors()[-3000:]
+
+
+def test_nan_and_infinity_are_refused(server):
+    s, token = server
+    for constant in (b"NaN", b"Infinity", b"-Infinity"):
+        raw = (b'{"plan": {"sut": {"sutclass": "demo"}, "swprofiles": [{"name": "b"}], '
+               b'"benchmarks": [{"include": "testing/busyloop.yaml", "params": {"x": ' + constant
+               + b"}}]}}")
+        status, out = send(s, token, "POST", "/plans", raw, {"Content-Type": "application/json"})
+        assert status == 400 and constant.decode() in out["description"], out
+
+
+def test_a_body_shorter_than_its_content_length_creates_nothing(server):
+    import socket
+
+    s, token = server
+    before = send(s, token, "GET", "/plans?all_users=true&all_states=true")[1]["plans"]
+    body = json.dumps({"plan": PLAN, "publish": False}).encode()
+    sock = socket.create_connection(("127.0.0.1", s.port), timeout=30)
+    sock.sendall(b"POST /plans HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                 b"Authorization: Bearer " + token.encode() + b"\r\n"
+                 b"Content-Length: %d\r\n\r\n" % (len(body) + 50) + body)
+    sock.shutdown(socket.SHUT_WR)  # the client is done: 50 announced bytes never come
+    reply = b""
+    while chunk := sock.recv(65536):
+        reply += chunk
+    sock.close()
+    assert not reply.startswith(b"HTTP/1.1 201"), reply[:200]
+    after = send(s, token, "GET", "/plans?all_users=true&all_states=true")[1]["plans"]
+    assert len(after) == len(before)
