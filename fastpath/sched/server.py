@@ -228,13 +228,12 @@ def register_workers(controller: Controller, settings: Settings) -> None:
 
 def webhook_urls(urls, path: Path | None) -> tuple[str, ...]:
     """The webhook endpoints of --webhook and of a `webhooks:` file, checked."""
-    import yaml
-
+    from fastpath import safeyaml
     from fastpath.errors import Invalid
 
     found = list(urls)
     if path is not None:
-        doc = yaml.safe_load(Path(path).read_text()) or []
+        doc = safeyaml.load(Path(path).read_text(), str(path)) or []
         if isinstance(doc, dict):
             doc = doc.get("webhooks") or []
         if not isinstance(doc, list):

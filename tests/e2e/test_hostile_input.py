@@ -28,7 +28,7 @@ def server(tmp_path_factory, testbed):
     s = Scheduler(workdir)
     s.start(env={"FASTPATH_TUNING": FAST})
     try:
-        yield s, s.admin_token()
+        yield s, s.login()
     finally:
         s.stop(signal.SIGKILL)
 
@@ -173,3 +173,30 @@ def test_a_body_shorter_than_its_content_length_creates_nothing(server):
     assert not reply.startswith(b"HTTP/1.1 201"), reply[:200]
     after = send(s, token, "GET", "/plans?all_users=true&all_states=true")[1]["plans"]
     assert len(after) == len(before)
+
+
+LAUGHS = "a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(9))
+GOOD = ("sut: {sutclass: demo}\nswprofiles: [{name: baseline}]\n"
+        "benchmarks: [{include: testing/busyloop.yaml}]\n")
+
+
+@pytest.mark.parametrize("text, words", [
+    (LAUGHS + GOOD, "line 2, column 8: malformed YAML: aliases are not allowed (*a)"),
+    ("sut: {sutclass: demo}\n" + GOOD, "line 2, column 1: malformed YAML: duplicate key 'sut' "
+                                       "(first on line 1)"),
+    (GOOD + "x: " + "[" * 100_000 + "]" * 100_000 + "\n", "nested deeper than 64 levels"),
+    (GOOD + "defaults: {benchmark: {repeats: " + "9" * 5000 + "}}\n", "an integer of 5000 digits"),
+    (GOOD.replace("busyloop.yaml}", "busyloop.yaml, params: {x: .nan}}"), "'.nan' is not a finite"),
+    (GOOD.replace("busyloop.yaml}", "busyloop.yaml, params: {x: -.Inf}}"), "is not a finite"),
+], ids=["billion-laughs", "duplicate-key", "deep", "huge-integer", "nan", "infinity"])
+def test_hostile_plan_yaml_in_the_cli(server, tmp_path, text, words):
+    s, _ = server
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(text)
+    before = send(s, server[1], "GET", "/plans?all_users=true&all_states=true")[1]["plans"]
+    done = s.cli("sched", "plan-exec", str(plan), check=False, timeout=60)
+    assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
+    assert words in done.stderr and str(plan) in done.stderr, done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert send(s, server[1], "GET", "/plans?all_users=true&all_states=true")[1]["plans"] == before
