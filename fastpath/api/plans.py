@@ -22,7 +22,7 @@ from fastpath.core.states import ACTIVE_PLAN, PlanState, parse_states
 from fastpath.errors import Conflict, Invalid, TooLarge
 from fastpath.plan import schema
 from fastpath.plan.split import split
-from fastpath.store.files import Storage
+from fastpath.store.files import Pending, Storage
 from fastpath.store.queries import inventory, plans
 
 FILE_PART = re.compile(r"^swprofiles\[(\d{1,4})\]\.(" + "|".join(schema.PATH_FIELDS) + ")$")
@@ -46,11 +46,18 @@ class Plans:
         if req.content_length and req.content_length > self.max_upload:
             raise TooLarge(f"upload of {req.content_length} bytes is larger than the limit of "
                            f"{self.max_upload} bytes")
+        received: list[Pending] = []
+        try:
+            self._submit(req, resp, key, received)
+        finally:  # committed ones are gone from tmp; anything left is a rejected request's
+            self.storage.discard(received)
+
+    def _submit(self, req, resp, key: str | None, received: list[Pending]) -> None:
         if (req.content_type or "").startswith("multipart/form-data"):
             if req.content_length is None:  # falcon's multipart reader needs the length
                 raise Invalid("Content-Length: required for a multipart upload; a chunked "
                               "body is not accepted")
-            doc, options, uploads = self._multipart(req)
+            doc, options, uploads = self._multipart(req, received)
         else:
             request = body(req, {"plan", "priority", "publish"}, ("plan",))
             doc, options, uploads = request["plan"], request, {}
@@ -64,12 +71,14 @@ class Plans:
             schema.check_bootless(plan, source=SOURCE)
         plan = self._attach(plan, uploads)
         jobs = [(j.swprofile, j.session) for j in split(plan)]
+        for pending in received:  # blobs only now, each before the plan that refers to it
+            self.storage.commit(pending)
         created = plans.create_plan(req.context.user, cls, plan, jobs, priority, publish,
                                       self.clock(), key)
         resp.status = falcon.HTTP_201
         resp.media = {"status": "success", "plan": self._view(plans.get_plan(created.id))}
 
-    def _multipart(self, req) -> tuple[dict, dict, dict[str, str]]:
+    def _multipart(self, req, received: list[Pending]) -> tuple[dict, dict, dict[str, str]]:
         doc, options, uploads = None, {}, {}
         budget = self.max_upload
         for part in req.get_media():
@@ -85,9 +94,10 @@ class Plans:
             elif FILE_PART.match(name):
                 if name in uploads:
                     raise Invalid(f"file part {name!r} is given twice")
-                blob = self.storage.save(part.stream.read, budget)
-                budget -= blob.size
-                uploads[name] = blob.digest
+                pending = self.storage.receive(part.stream.read, budget)
+                received.append(pending)
+                budget -= pending.blob.size
+                uploads[name] = pending.blob.digest
             else:
                 raise Invalid(f"unexpected form part {name[:80]!r}: expected plan, priority, "
                               "publish, or a file named by its field, e.g. swprofiles[0].kernel")

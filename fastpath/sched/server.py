@@ -212,10 +212,13 @@ def register_workers(controller: Controller, settings: Settings) -> None:
     """The controller's workers beyond SUT health: jobs, and publishing if there is a store."""
     from fastpath.control.publisher import Publisher
     from fastpath.control.runner import JobRunner
+    from fastpath.control.sweeper import Sweeper
     from fastpath.store.files import Storage
 
     storage = Storage(settings.storage)
     controller.register(JobRunner.of(controller, storage, publish_to=settings.resultstore))
+    controller.register(Sweeper(storage, grace=controller.tuning.storage_grace,
+                                interval=controller.tuning.storage_sweep, clock=controller.clock))
     if settings.resultstore:
         controller.register(Publisher(storage, settings.resultstore, controller.fence,
                                       tuning=controller.tuning, clock=controller.clock))
