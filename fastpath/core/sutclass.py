@@ -231,6 +231,9 @@ def _sut(entry: Any, class_params: dict, source: str, path: str, base: Path) -> 
         keyfile = str((base / os.path.expanduser(keyfile)).resolve())
         if not os.path.isfile(keyfile):
             raise InputError(source, f"{cpath}.keyfile", f"no such file: {keyfile}")
+        if not os.access(keyfile, os.R_OK):  # refused now, not at the first SSH connection
+            raise InputError(source, f"{cpath}.keyfile", f"cannot read {keyfile}: permission "
+                                                        "denied for the scheduler's user")
     maintenance = entry.get("maintenance", False)
     if not isinstance(maintenance, bool):
         raise InputError(source, f"{path}.maintenance", "expected true or false")

@@ -236,7 +236,11 @@ def webhook_urls(urls, path: Path | None) -> tuple[str, ...]:
 
     found = list(urls)
     if path is not None:
-        doc = safeyaml.load(Path(path).read_text(), str(path)) or []
+        try:
+            text = Path(path).read_bytes().decode()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise Invalid(f"{path}: cannot read as UTF-8 text: {exc}") from exc
+        doc = safeyaml.load(text, str(path)) or []
         if isinstance(doc, dict):
             doc = doc.get("webhooks") or []
         if not isinstance(doc, list):
