@@ -62,7 +62,8 @@ def test_hostile_sutclasses_yaml(tmp_path, text, words):
 
 
 def test_a_400_digit_boot_timeout(tmp_path):
-    text = GOOD_CLASSES.format(key=tmp_path / "key").replace("boot: none", "boot: none\n    boot_timeout: " + "9" * 400)
+    text = GOOD_CLASSES.format(key=tmp_path / "key").replace(
+        "boot: none", "boot: none\n    boot_timeout: " + "9" * 400)
     refused(*run(tmp_path, classes=text), "sutclasses.yaml", "boot_timeout")
 
 
