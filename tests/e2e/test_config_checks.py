@@ -154,3 +154,15 @@ def test_the_good_configuration_starts(tmp_path):
     finally:
         os.killpg(proc.pid, 9)
         proc.wait()
+
+
+@pytest.mark.parametrize("verb", ["api", "controller"])
+def test_the_split_verbs_check_storage_too(tmp_path, verb):
+    (tmp_path / "plain").write_text("a file")
+    port = free_port()
+    argv = [sys.executable, "-m", "fastpath", "sched", verb, "--database",
+            f"sqlite:///{tmp_path}/s.db", "--storage", str(tmp_path / "plain" / "st")]
+    argv += ["--port", str(port)] if verb == "api" else ["--sutclasses", str(tmp_path / "none.yaml")]
+    env = {**os.environ, "HOME": str(tmp_path), "PYTHONPATH": str(Path(__file__).parents[2])}
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env)
+    refused(done, port, "--storage", "cannot be made or written")
