@@ -16,7 +16,14 @@ import falcon
 from fastpath.api.listing import owner_filter, state_filter
 from fastpath.api.middleware import ensure_owner, needs
 from fastpath.api.queue import QueueCache, Queues
-from fastpath.api.request import MAX_JSON, body, idempotency_key, integer, parse_json
+from fastpath.api.request import (
+    MAX_JSON,
+    WholeBody,
+    body,
+    idempotency_key,
+    integer,
+    parse_json,
+)
 from fastpath.api.views import plan_view
 from fastpath.core.states import ACTIVE_PLAN, PlanState, parse_states
 from fastpath.errors import Conflict, Invalid, TooLarge
@@ -46,6 +53,8 @@ class Plans:
         if req.content_length and req.content_length > self.max_upload:
             raise TooLarge(f"upload of {req.content_length} bytes is larger than the limit of "
                            f"{self.max_upload} bytes")
+        if req.content_length:  # before anything is read: falcon wraps this input lazily
+            req.env["wsgi.input"] = req.stream = WholeBody(req.env["wsgi.input"], req.content_length)
         received: list[Pending] = []
         try:
             self._submit(req, resp, key, received)
@@ -103,6 +112,8 @@ class Plans:
                               "publish, or a file named by its field, e.g. swprofiles[0].kernel")
         if doc is None:
             raise Invalid("plan: required form part is missing")
+        if isinstance(req.stream, WholeBody):
+            req.stream.drain()  # the epilogue, if any: a body cut short is refused
         return doc, options, uploads
 
     def _attach(self, plan: dict, uploads: dict[str, str]) -> dict:
