@@ -9,7 +9,6 @@ valid.
 
 from __future__ import annotations
 
-import json
 import re
 
 import falcon
@@ -17,14 +16,21 @@ import falcon
 from fastpath.api.listing import owner_filter, state_filter
 from fastpath.api.middleware import ensure_owner, needs
 from fastpath.api.queue import QueueCache, Queues
-from fastpath.api.request import MAX_JSON, body, idempotency_key, integer
+from fastpath.api.request import (
+    MAX_JSON,
+    WholeBody,
+    body,
+    idempotency_key,
+    integer,
+    parse_json,
+)
 from fastpath.api.views import plan_view
 from fastpath.core.states import ACTIVE_PLAN, PlanState, parse_states
 from fastpath.errors import Conflict, Invalid, TooLarge
 from fastpath.plan import schema
 from fastpath.plan.split import split
 from fastpath.results.backend import masked
-from fastpath.store.files import Storage
+from fastpath.store.files import Pending, Storage
 from fastpath.store.queries import inventory, plans
 
 FILE_PART = re.compile(r"^swprofiles\[(\d{1,4})\]\.(" + "|".join(schema.PATH_FIELDS) + ")$")
@@ -50,8 +56,20 @@ class Plans:
         if req.content_length and req.content_length > self.max_upload:
             raise TooLarge(f"upload of {req.content_length} bytes is larger than the limit of "
                            f"{self.max_upload} bytes")
+        if req.content_length:  # before anything is read: falcon wraps this input lazily
+            req.env["wsgi.input"] = req.stream = WholeBody(req.env["wsgi.input"], req.content_length)
+        received: list[Pending] = []
+        try:
+            self._submit(req, resp, key, received)
+        finally:  # committed ones are gone from tmp; anything left is a rejected request's
+            self.storage.discard(received)
+
+    def _submit(self, req, resp, key: str | None, received: list[Pending]) -> None:
         if (req.content_type or "").startswith("multipart/form-data"):
-            doc, options, uploads = self._multipart(req)
+            if req.content_length is None:  # falcon's multipart reader needs the length
+                raise Invalid("Content-Length: required for a multipart upload; a chunked "
+                              "body is not accepted")
+            doc, options, uploads = self._multipart(req, received)
         else:
             request = body(req, {"plan", "priority", "publish"}, ("plan",))
             doc, options, uploads = request["plan"], request, {}
@@ -65,12 +83,14 @@ class Plans:
             schema.check_bootless(plan, source=SOURCE)
         plan = self._attach(plan, uploads)
         jobs = [(j.swprofile, j.session) for j in split(plan)]
+        for pending in received:  # blobs only now, each before the plan that refers to it
+            self.storage.commit(pending)
         created = plans.create_plan(req.context.user, cls, plan, jobs, priority, publish,
                                       self.clock(), key)
         resp.status = falcon.HTTP_201
         resp.media = {"status": "success", "plan": self._view(plans.get_plan(created.id))}
 
-    def _multipart(self, req) -> tuple[dict, dict, dict[str, str]]:
+    def _multipart(self, req, received: list[Pending]) -> tuple[dict, dict, dict[str, str]]:
         doc, options, uploads = None, {}, {}
         budget = self.max_upload
         for part in req.get_media():
@@ -80,21 +100,24 @@ class Plans:
                 if len(text) > MAX_JSON:
                     raise TooLarge(f"form field {name!r} is larger than {MAX_JSON} bytes")
                 if name == "plan":
-                    doc = _json(text)
+                    doc = parse_json(text, "plan")
                     schema.validate(doc, source=SOURCE)  # refuse a bad plan before its files
                 else:
                     options[name] = text.decode(errors="replace").strip()
             elif FILE_PART.match(name):
                 if name in uploads:
                     raise Invalid(f"file part {name!r} is given twice")
-                blob = self.storage.save(part.stream.read, budget)
-                budget -= blob.size
-                uploads[name] = blob.digest
+                pending = self.storage.receive(part.stream.read, budget)
+                received.append(pending)
+                budget -= pending.blob.size
+                uploads[name] = pending.blob.digest
             else:
                 raise Invalid(f"unexpected form part {name[:80]!r}: expected plan, priority, "
                               "publish, or a file named by its field, e.g. swprofiles[0].kernel")
         if doc is None:
             raise Invalid("plan: required form part is missing")
+        if isinstance(req.stream, WholeBody):
+            req.stream.drain()  # the epilogue, if any: a body cut short is refused
         return doc, options, uploads
 
     def _attach(self, plan: dict, uploads: dict[str, str]) -> dict:
@@ -144,13 +167,6 @@ class Plans:
         ensure_owner(req, plan.user_id, f"plan {id}")
         plan = plans.cancel_plan(plan, req.context.user.name, self.clock())
         resp.media = {"status": "success", "plan": self._view(plan, jobs=plans.plan_jobs(id))}
-
-
-def _json(raw: bytes):
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise Invalid(f"plan: malformed JSON: {exc}") from exc
 
 
 def _boolean(value, name: str) -> bool:

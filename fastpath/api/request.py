@@ -18,11 +18,60 @@ def body(req, allowed: set[str], required: tuple[str, ...] = ()) -> dict:
     raw = req.bounded_stream.read(MAX_JSON + 1)
     if len(raw) > MAX_JSON:
         raise TooLarge(f"request body larger than {MAX_JSON} bytes")
+    if req.content_length is not None and len(raw) < req.content_length:
+        raise Invalid(f"Content-Length: {req.content_length} bytes announced, {len(raw)} sent")
+    return fields(parse_json(raw or b"{}", "JSON body"), allowed, required)
+
+
+class WholeBody:
+    """A request stream that ends only at its Content-Length: a client that stops short
+    (and half-closes) gets a 400, instead of what it sent being taken for the whole."""
+
+    def __init__(self, stream, length: int) -> None:
+        self.stream, self.length, self.seen = stream, length, 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self.stream.read() if size is None or size < 0 else self.stream.read(size)
+        self.seen += len(data)
+        if not data and size != 0 and self.seen < self.length:
+            raise Invalid(f"Content-Length: {self.length} bytes announced, {self.seen} sent")
+        return data
+
+    def drain(self) -> None:
+        """Read to the announced end (falcon's own count is of bytes asked for, not got)."""
+        while self.seen < self.length:
+            self.read(min(self.length - self.seen, 1024 * 1024))
+
+
+MAX_DEPTH = 64  # far deeper than any plan; the decoder and every walk over it stay shallow
+INTEGER = re.compile(r"^\s*-?[0-9]{1,18}\s*$")  # ASCII digits: int() also takes '²', '٣'
+
+
+def _constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json(raw: bytes, what: str):
+    """A JSON document, refusing NaN/Infinity and nesting deeper than MAX_DEPTH."""
     try:
-        doc = json.loads(raw or b"{}")
+        doc = json.loads(raw, parse_constant=_constant)
+    except RecursionError as exc:
+        raise Invalid(f"{what}: nested deeper than {MAX_DEPTH} levels") from exc
     except (ValueError, UnicodeDecodeError) as exc:
-        raise Invalid(f"malformed JSON body: {exc}") from exc
-    return fields(doc, allowed, required)
+        raise Invalid(f"{what}: malformed JSON: {exc}") from exc
+    _check_depth(doc, what)
+    return doc
+
+
+def _check_depth(doc, what: str) -> None:
+    stack = [(doc, 1)]
+    while stack:  # iterative: a recursive walk would be the RecursionError we refuse
+        value, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise Invalid(f"{what}: nested deeper than {MAX_DEPTH} levels")
+            items = value.values() if isinstance(value, dict) else value
+            stack.extend((v, depth + 1) for v in items)
 
 
 def fields(doc, allowed: set[str], required: tuple[str, ...] = ()) -> dict:
@@ -38,21 +87,27 @@ def fields(doc, allowed: set[str], required: tuple[str, ...] = ()) -> dict:
 
 
 def integer(value, name: str, lo: int, hi: int) -> int:
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and INTEGER.match(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise Invalid(f"{name}: expected an integer from {lo} to {hi}, got {value!r}")
+        raise Invalid(f"{name}: expected an integer from {lo} to {hi}, got {shown(value)}")
     return value
 
 
 def number(value, name: str, lo: float, hi: float) -> float:
     try:
         out = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         out = float("nan")
     if isinstance(value, bool) or not lo <= out <= hi:
-        raise Invalid(f"{name}: expected a number from {lo:g} to {hi:g}, got {value!r}")
+        raise Invalid(f"{name}: expected a number from {lo:g} to {hi:g}, got {shown(value)}")
     return out
+
+
+def shown(value, limit: int = 40) -> str:
+    """A value for an error message, cut short: a 400-digit number is not worth echoing."""
+    text = repr(value) if not isinstance(value, int) or abs(value) < 10 ** 30 else "a huge integer"
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def words(req, name: str) -> list[str] | None:
@@ -80,11 +135,13 @@ def timestamp(value: str | None, name: str) -> float | None:
         return None
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError as exc:
-        raise Invalid(f"{name}: expected a date like 2026-03-01 or an ISO time, got {value!r}") from exc
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.timestamp()
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        # year 1 at +01:00 or 9999 at -01:00 is outside what datetime can hold in UTC
+        return when.astimezone(UTC).timestamp()
+    except (ValueError, OverflowError) as exc:
+        raise Invalid(f"{name}: expected a date like 2026-03-01 or an ISO time from year 1 "
+                      f"to 9999, got {value[:64]!r}") from exc
 
 
 KEY = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")

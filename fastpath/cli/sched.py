@@ -128,13 +128,15 @@ def run(log_level: str, **kw) -> None:
     import os
 
     from fastpath.control.tuning import tuning_from
-    from fastpath.sched import server
+    from fastpath.sched import checks, server
 
     _logging(log_level)
     tuning_from(os.environ.get("FASTPATH_TUNING"))  # a mistake stops us here, not in a child
     settings = _settings(**kw)
     server.check_port(settings)  # before the admin exists: its token is printed only once
     server.check_webhooks(settings)
+    checks.check_storage(settings.storage)
+    checks.check_resultstore(settings.resultstore)
     server.bootstrap(settings, sync=True)
     sys.exit(server.supervise(settings))
 
@@ -144,10 +146,11 @@ def run(log_level: str, **kw) -> None:
 @reports_errors
 def api(log_level: str, **kw) -> None:
     """Run only the API (for split deployments: any number of these)."""
-    from fastpath.sched import server
+    from fastpath.sched import checks, server
 
     _logging(log_level)
     settings = _settings(**kw)
+    checks.check_storage(settings.storage)
     server.check_port(settings)
     server.bootstrap(settings, sync=False)
     server.serve_api(settings)
@@ -159,11 +162,13 @@ def api(log_level: str, **kw) -> None:
 @reports_errors
 def controller(log_level: str, **kw) -> None:
     """Run only the controller (for split deployments: one active, others stand by)."""
-    from fastpath.sched import server
+    from fastpath.sched import checks, server
 
     _logging(log_level)
     settings = _settings(**kw)
     server.check_webhooks(settings)
+    checks.check_storage(settings.storage)
+    checks.check_resultstore(settings.resultstore)
     server.serve_controller(settings)
 
 

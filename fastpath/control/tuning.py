@@ -30,6 +30,8 @@ class Tuning:
     publish_cap: float = 300.0
     webhook_backoff_base: float = 2.0  # first retry of a failed webhook delivery
     webhook_backoff_cap: float = 300.0
+    storage_grace: float = 3600.0  # an unreferenced blob or a stale upload is kept this long
+    storage_sweep: float = 600.0  # how often --storage is swept
 
 
 def tuning_from(text: str | None) -> Tuning:

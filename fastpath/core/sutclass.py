@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from fastpath import safeyaml
 from fastpath.errors import InputError
 from fastpath.plan.durations import parse_duration
 
@@ -68,12 +67,7 @@ class ClassSpec:
 
 
 def parse(text: str, *, source: str, base: Path) -> list[ClassSpec]:
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else ""
-        raise InputError(source, where, f"malformed YAML: {getattr(exc, 'problem', exc)}") from exc
+    doc = safeyaml.load(text, source)
     if doc is None:
         doc = []
     if not isinstance(doc, list):
@@ -237,6 +231,9 @@ def _sut(entry: Any, class_params: dict, source: str, path: str, base: Path) -> 
         keyfile = str((base / os.path.expanduser(keyfile)).resolve())
         if not os.path.isfile(keyfile):
             raise InputError(source, f"{cpath}.keyfile", f"no such file: {keyfile}")
+        if not os.access(keyfile, os.R_OK):  # refused now, not at the first SSH connection
+            raise InputError(source, f"{cpath}.keyfile", f"cannot read {keyfile}: permission "
+                                                        "denied for the scheduler's user")
     maintenance = entry.get("maintenance", False)
     if not isinstance(maintenance, bool):
         raise InputError(source, f"{path}.maintenance", "expected true or false")

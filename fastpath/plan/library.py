@@ -9,8 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import yaml
-
+from fastpath import safeyaml
 from fastpath.errors import InputError
 
 LIBRARY = Path(__file__).resolve().parent.parent / "benchmarks"
@@ -34,7 +33,7 @@ def load_include(name, *, source: str, path: str) -> dict:
         raise InputError(source, path, f"no benchmark {name!r} in the library; known: {known}") from None
     if LIBRARY not in real.parents or not real.is_file():
         raise InputError(source, path, f"{name!r} is not a file of the benchmark library")
-    doc = yaml.safe_load(real.read_text())
+    doc = safeyaml.load(real.read_text(), str(real))
     if not isinstance(doc, dict):
         raise InputError(source, path, f"library file {name!r} does not hold a benchmark")
     return doc

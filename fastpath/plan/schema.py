@@ -16,8 +16,7 @@ import tarfile
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from fastpath import safeyaml
 from fastpath.errors import InputError
 from fastpath.plan.durations import parse_duration
 from fastpath.plan.library import load_include
@@ -267,12 +266,7 @@ def load_plan_file(path: str | Path) -> tuple[dict, dict[str, Path]]:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(source, "", f"cannot read: {exc}") from exc
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise InputError(source, where, f"malformed YAML: {getattr(exc, 'problem', None) or exc}") from exc
+    doc = safeyaml.load(text, source)
     plan = validate(doc, source=source)
     files = {}
     for field, value in path_fields(plan):

@@ -232,10 +232,13 @@ def register_workers(controller: Controller, settings: Settings) -> None:
     """The controller's workers beyond SUT health: jobs, and publishing if there is a store."""
     from fastpath.control.publisher import Publisher
     from fastpath.control.runner import JobRunner
+    from fastpath.control.sweeper import Sweeper
     from fastpath.store.files import Storage
 
     storage = Storage(settings.storage)
     controller.register(JobRunner.of(controller, storage, publish_to=settings.resultstore))
+    controller.register(Sweeper(storage, grace=controller.tuning.storage_grace,
+                                interval=controller.tuning.storage_sweep, clock=controller.clock))
     if settings.resultstore:
         controller.register(Publisher(storage, settings.resultstore, controller.fence,
                                       tuning=controller.tuning, clock=controller.clock))
@@ -248,13 +251,16 @@ def register_workers(controller: Controller, settings: Settings) -> None:
 
 def webhook_urls(urls, path: Path | None) -> tuple[str, ...]:
     """The webhook endpoints of --webhook and of a `webhooks:` file, checked."""
-    import yaml
-
+    from fastpath import safeyaml
     from fastpath.errors import Invalid
 
     found = list(urls)
     if path is not None:
-        doc = yaml.safe_load(Path(path).read_text()) or []
+        try:
+            text = Path(path).read_bytes().decode()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise Invalid(f"{path}: cannot read as UTF-8 text: {exc}") from exc
+        doc = safeyaml.load(text, str(path)) or []
         if isinstance(doc, dict):
             doc = doc.get("webhooks") or []
         if not isinstance(doc, list):

@@ -102,4 +102,6 @@ def bind(url: str) -> peewee.Database:
         migrate()
     except peewee.OperationalError as exc:
         raise Unavailable(f"cannot use the database {_redact(url)}: {exc}") from exc
+    except peewee.DatabaseError as exc:  # e.g. a --database file that is something else
+        raise Invalid(f"--database {_redact(url)}: {exc}") from exc
     return database

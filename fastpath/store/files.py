@@ -13,7 +13,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +29,14 @@ class Blob:
     size: int
 
 
+@dataclass(frozen=True)
+class Pending:
+    """An upload received in full into `tmp`, not yet a blob."""
+
+    blob: Blob
+    tmp: Path
+
+
 class Storage:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -38,10 +46,16 @@ class Storage:
         for d in (self.blobs, self.tmp, self.results):
             d.mkdir(parents=True, exist_ok=True)
 
-    def save(self, read: Callable[[int], bytes], limit: int) -> Blob:
-        """Store what `read` yields; TooLarge once it passes `limit` bytes."""
+    def receive(self, read: Callable[[int], bytes], limit: int,
+                expect: str | None = None) -> Pending:
+        """Stream what `read` yields into a temporary file; TooLarge once past `limit` bytes.
+
+        Nothing is a blob yet: the caller commits it once the whole request is
+        good, or discards it. `expect`, a digest the sender announced, must match.
+        """
         h, size = hashlib.sha256(), 0
-        fd, tmp = tempfile.mkstemp(dir=self.tmp, prefix="upload-")
+        fd, name = tempfile.mkstemp(dir=self.tmp, prefix=f"upload-{os.getpid()}-")
+        tmp = Path(name)
         try:
             with os.fdopen(fd, "wb") as f:
                 while chunk := read(CHUNK):
@@ -53,14 +67,32 @@ class Storage:
                 f.flush()
                 os.fsync(f.fileno())
             blob = Blob("sha256:" + h.hexdigest(), size)
-            target = self.path(blob.digest)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp, target)  # same content, same name: replacing is harmless
-            return blob
+            if expect is not None and expect != blob.digest:
+                raise Invalid(f"upload: its content has digest {blob.digest}, not {expect[:80]}")
+            return Pending(blob, tmp)
         except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+            tmp.unlink(missing_ok=True)
             raise
+
+    def commit(self, pending: Pending) -> Blob:
+        """Make a received upload a blob, under its digest."""
+        if pending.tmp.stat().st_size != pending.blob.size:  # cut short or tampered with
+            pending.tmp.unlink(missing_ok=True)
+            raise Invalid("upload: the stored file is not the one received")
+        target = self.path(pending.blob.digest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # same content, same name: replacing is harmless, and the fresh mtime restarts the
+        # grace period of an unreferenced blob that is about to be referenced again
+        os.replace(pending.tmp, target)
+        return pending.blob
+
+    def discard(self, pending: Iterable[Pending]) -> None:
+        for p in pending:
+            p.tmp.unlink(missing_ok=True)
+
+    def save(self, read: Callable[[int], bytes], limit: int) -> Blob:
+        """Receive and commit at once: for a caller whose upload is the whole request."""
+        return self.commit(self.receive(read, limit))
 
     def path(self, digest: str) -> Path:
         m = DIGEST.match(digest or "")
@@ -74,3 +106,54 @@ class Storage:
 
     def job_dir(self, plan_id: int, job_id: int) -> Path:
         return self.results / f"plan-{int(plan_id)}" / f"job-{int(job_id)}"
+
+    def sweep(self, referenced: Callable[[], set[str]], now: float, grace: float,
+              alive: Callable[[int], bool] | None = None) -> dict[str, int]:
+        """Remove what no one will use: temporary files of dead writers or untouched for
+        `grace` seconds, and blobs older than `grace` that no plan refers to.
+
+        `referenced` is called after the candidates are listed, and each is looked
+        at again before it goes: a blob committed meanwhile has a fresh mtime.
+        """
+        alive = alive or _pid_alive
+        removed = {"tmp": 0, "blobs": 0}
+        for tmp in self.tmp.glob("upload-*"):
+            pid = _writer(tmp.name)
+            if (pid is not None and not alive(pid)) or _older(tmp, now - grace):
+                tmp.unlink(missing_ok=True)
+                removed["tmp"] += 1
+        old = [b for b in self.blobs.glob("??/*") if _older(b, now - grace)]
+        if not old:
+            return removed
+        keep = {m.group(1) for d in referenced() if (m := DIGEST.match(d or ""))}
+        for blob in old:
+            if blob.name not in keep and _older(blob, now - grace):
+                blob.unlink(missing_ok=True)
+                removed["blobs"] += 1
+        return removed
+
+
+def _writer(name: str) -> int | None:
+    """The pid in `upload-<pid>-<random>`; None for a name of an older release."""
+    parts = name.split("-")
+    return int(parts[1]) if len(parts) >= 3 and parts[1].isdigit() and parts[1].isascii() else None
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    try:  # a killed writer whose parent died too may stay a zombie: that is dead
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def _older(path: Path, cutoff: float) -> bool:
+    try:
+        return path.stat().st_mtime < cutoff
+    except FileNotFoundError:
+        return False

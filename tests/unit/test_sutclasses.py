@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 
 import pytest
@@ -139,7 +140,7 @@ BAD = [
     (lambda d: set_in(d, [*CONN0, "host_key"], "AAAA"),
      "[0].params.suts[0].connection.params.host_key", "public key"),
     (lambda d: set_in(d, [*SUT0, "maintenance"], "yes"), "[0].params.suts[0].maintenance", "true or false"),
-    (lambda d: d + [d[0]], "[1].sutclass", "duplicate SUT class"),
+    (lambda d: d + [copy.deepcopy(d[0])], "[1].sutclass", "duplicate SUT class"),  # no alias
 ]
 
 

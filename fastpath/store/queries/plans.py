@@ -144,3 +144,17 @@ def rollup_plan(plan_id: int, now: float, *, actor: str = "controller") -> None:
 
 def active_plan_ids() -> list[int]:
     return [p.id for p in Plan.select(Plan.id).where(Plan.state.in_(ACTIVE_PLAN))]
+
+
+def referenced_digests() -> set[str]:
+    """Every upload digest a plan refers to (its swprofiles' file fields), finished plans too:
+    a plan's files are kept as long as the plan is."""
+    from fastpath.plan.schema import path_fields
+
+    found: set[str] = set()
+    for plan in Plan.select(Plan.document).iterator():
+        try:
+            found.update(value for _, value in path_fields(plan.document))
+        except (KeyError, TypeError):  # a document of another shape refers to nothing
+            continue
+    return found

@@ -1,0 +1,37 @@
+"""A controller worker that keeps `--storage` clean: stale temporary files, unreferenced blobs.
+
+An upload becomes a blob only when its request is accepted (fastpath.api.plans),
+so what is left behind is a crash's temporary file, or a blob no plan refers to
+(a plan's row that never came, or uploads made ahead of their plan). Both go
+after a grace period; the first sweep runs when the controller starts leading.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from fastpath.store.files import Storage
+from fastpath.store.queries import plans
+
+log = logging.getLogger(__name__)
+
+
+class Sweeper:
+    kind = "storage-sweep"
+
+    def __init__(self, storage: Storage, *, grace: float, interval: float,
+                 clock: Callable[[], float]) -> None:
+        self.storage, self.grace, self.interval, self.clock = storage, grace, interval, clock
+        self.next = 0.0  # at once
+
+    def due(self, now: float) -> list[int]:
+        return [0] if now >= self.next else []
+
+    def run(self, id: int) -> None:
+        now = self.clock()
+        self.next = now + self.interval
+        removed = self.storage.sweep(plans.referenced_digests, now, self.grace)
+        if any(removed.values()):
+            log.info("storage swept: %d temporary files, %d unreferenced blobs removed",
+                     removed["tmp"], removed["blobs"])
