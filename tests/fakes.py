@@ -36,12 +36,15 @@ class FakeConnections:
         self.commands: list[tuple[str, str]] = []  # (SUT, script) of every command run
         self.boots: dict[str, int] = {}
         self.cmdlines: dict[str, str] = {}  # a kernel command line other than the SUT's own
+        self.crash: dict[str, Exception] = {}  # a fault of ours, raised on connecting
 
     def key(self, name: str) -> str:
         return self.keys.setdefault(name, f"ssh-ed25519 KEY{name}")
 
     def get(self, target: Target) -> FakeRemote:
         self.connects.append(target.name)
+        if target.name in self.crash:
+            raise self.crash[target.name]
         if target.name in self.down:
             raise Unreachable(f"{target.name}: cannot connect: connection refused")
         if target.host_key and target.host_key != self.key(target.name):

@@ -9,7 +9,7 @@ from typing import Any
 from fastpath.api.queue import Queues
 from fastpath.core import sshkeys
 from fastpath.core.explain import UNKNOWN, Explanation
-from fastpath.core.states import ACTIVE_PLAN, HOLDING_JOB, JobState, LeaseState, Publish
+from fastpath.core.states import ACTIVE_PLAN, HOLDING_JOB, JobState, LeaseState, Publish, SutState
 from fastpath.store.models import Job, Lease, Plan, Sut, SutClass, User
 from fastpath.store.queries import control, inventory, plans, suts
 
@@ -43,7 +43,7 @@ def sut_detail_view(sut: Sut, holder: tuple | None, user_names: dict[int, str]) 
         out["held_by"]["user"] = user_names.get(holder[2])
     out.update({
         "sutclass": sut.sutclass.name, "kernel": (sut.facts or {}).get("release"),
-        "last_error": sut.reason if sut.health != "healthy" else None,
+        "last_error": sut.reason if sut.health != SutState.HEALTHY else None,
         "maintenance": {"declared": sut.declared_maintenance,
                         "drained": sut.drained_at is not None, "drained_at": iso(sut.drained_at),
                         "drained_by": sut.drained_by, "reason": sut.drain_reason},
@@ -131,7 +131,7 @@ def plan_view(plan: Plan, queues: Queues, counts: Counter | None = None, *,
         "queued_at": iso(plan.queued_at), "started_at": iso(plan.started_at),
         "completed_at": iso(plan.completed_at),
     }
-    if plan.state in ("queued", "running") and counts.get("queued"):
+    if plan.state in ACTIVE_PLAN and counts.get(JobState.QUEUED):
         first = queues.plan(plan)
         if first is not None:
             out["queue"] = {"job": first[0], **explanation_view(first[1])}

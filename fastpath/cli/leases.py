@@ -29,6 +29,7 @@ from fastpath.cli.output import (
     watch_option,
     when,
 )
+from fastpath.core.states import LeaseState
 
 LIST_HEADERS = ["id", "user", "sutclass", "state", "priority", "sut", "position", "expected start",
                 "queued", "acquired", "expires", "left", "ended"]
@@ -44,7 +45,7 @@ def left(lease: dict, now: float | None = None) -> str | None:
     from fastpath.plan.durations import format_duration
 
     expires = _epoch(lease.get("expires_at"))
-    if lease["state"] != "acquired" or expires is None:
+    if lease["state"] != LeaseState.ACQUIRED or expires is None:
         return None
     return format_duration(max(0, round(expires - (time.time() if now is None else now))))
 
@@ -79,7 +80,7 @@ def show(lease: dict) -> str:
     sut = lease.get("sut")
     pairs = [("Lease", lease["id"]), ("User", lease["user"]), ("SUT class", lease["sutclass"]),
              ("State", lease["state"]), ("Priority", lease["priority"])]
-    if lease["state"] == "queued":
+    if lease["state"] == LeaseState.QUEUED:
         pairs += waiting(lease)
     if sut:
         pairs += [("SUT", sut["name"]), ("Host", sut["host"]), ("Port", sut["port"]),
@@ -91,9 +92,9 @@ def show(lease: dict) -> str:
     pairs += [("Queued", when(lease["queued_at"])), ("Acquired", when(lease["acquired_at"]))]
     if lease.get("duration"):
         pairs.append(("Duration", format_duration(round(lease["duration"]))))
-    if lease["state"] == "acquired":
+    if lease["state"] == LeaseState.ACQUIRED:
         pairs += [("Expires", when(lease.get("expires_at"))), ("Time left", left(lease))]
-    if lease["state"] == "expired":
+    if lease["state"] == LeaseState.EXPIRED:
         pairs.append(("Expired", when(lease["ended_at"])))
     else:
         pairs.append(("Ended", when(lease["ended_at"])))
@@ -102,7 +103,7 @@ def show(lease: dict) -> str:
     if lease.get("ssh_key_note"):
         pairs.append(("SSH key note", lease["ssh_key_note"]))
     text = fields(pairs)
-    if sut and lease["state"] == "acquired":
+    if sut and lease["state"] == LeaseState.ACQUIRED:
         if lease.get("ssh_key_fingerprint") and not lease.get("ssh_key_note"):
             text += f"\nConnect with your key: fastpath sched lease-ssh {lease['id']}"
         else:
@@ -156,7 +157,7 @@ def requesting(exc: errors.Unavailable, attempt: int) -> None:
 def wait_for(client, lease: dict) -> dict:
     """Long-poll until the lease leaves `queued`, saying where it stands in the queue."""
     waiting, path = Waiting(), f"/leases/{lease['id']}"
-    while lease["state"] == "queued":
+    while lease["state"] == LeaseState.QUEUED:
         status = f"lease {lease['id']}: waiting for a SUT of class {lease['sutclass']}"
         if lease.get("position"):
             status += f", position {lease['position']} in the queue"
@@ -171,7 +172,7 @@ def wait_for(client, lease: dict) -> dict:
 def ssh_to(client, id: int, command: tuple[str, ...], identity: Path | None, as_json: bool) -> None:
     """`lease-ssh`: OpenSSH to the SUT of acquired lease ID, checked against its host key."""
     lease = client.get(f"/leases/{id}")["lease"]
-    if lease["state"] != "acquired" or not lease.get("sut"):
+    if lease["state"] != LeaseState.ACQUIRED or not lease.get("sut"):
         raise errors.Conflict(f"lease {id} is {lease['state']}; only an acquired lease "
                               "can be logged in to")
     if as_json and not command:

@@ -30,6 +30,7 @@ from fastpath.cli.output import (
     watch_option,
     when,
 )
+from fastpath.core.states import ACTIVE_PLAN, HOLDING_JOB, PlanState
 
 CHUNK = 1024 * 1024
 PROGRESS_FROM = 4 * CHUNK  # show upload progress for uploads at least this big
@@ -108,7 +109,7 @@ def show(plan: dict) -> str:
     pairs = [("Plan", plan["id"]), ("Name", plan.get("name")), ("User", plan["user"]),
              ("SUT class", plan["sutclass"]), ("Priority", plan["priority"]),
              ("Status", plan["state"] + (" (cancel requested)" if plan["cancel_requested"]
-                                         and plan["state"] in ("queued", "running") else "")),
+                                         and plan["state"] in ACTIVE_PLAN else "")),
              ("Progress", f"{progress(plan)} jobs completed, {p['failed']} failed, "
                           f"{p['cancelled']} cancelled"),
              ("Results", f"{p['results']} results, {p['errors']} errors"),
@@ -141,7 +142,7 @@ def status_line(plan: dict) -> str:
     line = (f"plan {plan['id']}: {plan['state']}, {p['completed']}/{p['total']} jobs completed, "
             f"{p['running']} running, {p['failed']} failed, {p['errors']} errors")
     q = plan.get("queue")
-    if q and plan["state"] == "queued":
+    if q and plan["state"] == PlanState.QUEUED:
         line += f"; position {q['position']} in the queue ({q['reason']}; expected start {eta(q['eta'])})"
     return line
 
@@ -178,7 +179,7 @@ def waited(client, plan: dict, as_json: bool) -> None:
                    f"fastpath sched plan-list {plan['id']}", err=True)
         raise SystemExit(130) from None
     emit_json({"status": "success", "plan": plan}) if as_json else click.echo(show(plan))
-    if plan["state"] != "completed":
+    if plan["state"] != PlanState.COMPLETED:
         raise SystemExit(int(ExitStatus.ERROR))
 
 
@@ -285,7 +286,7 @@ def plan_cancel(client, id: int, as_json: bool) -> None:
     if as_json:
         return emit_json(doc)
     plan = doc["plan"]
-    running = sum(j["state"] in ("assigned", "running") for j in plan.get("jobs") or [])
+    running = sum(j["state"] in HOLDING_JOB for j in plan.get("jobs") or [])
     click.echo(f"Plan {id} is {plan['state']}"
                + (f"; {running} running jobs will finish first." if running else "."))
 

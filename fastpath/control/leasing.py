@@ -28,6 +28,7 @@ from fastpath.control.reset import Resetter, baseline
 from fastpath.control.steps import this_host
 from fastpath.core import guard, sshkeys
 from fastpath.core.leasetime import WARN_BEFORE, warn_at
+from fastpath.core.states import LeaseState
 from fastpath.core.sutclass import boot_back_method
 from fastpath.store.queries import control, inventory, leases, suts
 from fastpath.sut import access
@@ -68,7 +69,7 @@ class Leasing:
     def _hand_over(self, lease_id: int, sut_id: int) -> None:
         ctl = self.controller
         lease, sut = leases.get_lease(lease_id), suts.get_sut(sut_id)
-        if lease.state != "queued":
+        if lease.state != LeaseState.QUEUED:
             return
         remote = None
         # The machine id, for the guard, as the SUT's probes saw it (it never changes). The key

@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
+from fastpath.errors import LostLeadership
 from fastpath.store.models import Sut
 from fastpath.store.queries import suts
 from fastpath.sut.connections import Connections
@@ -63,12 +64,18 @@ class Prober:
         try:
             remote = connect(sut, self.connections, new=True)
             seen = boot_facts(remote)
-        except SshError as exc:
+        except LostLeadership:
+            raise
+        except Exception as exc:  # an SshError, or a fault of ours: the SUT's backoff either way
+            if isinstance(exc, SshError):
+                reason = exc.message
+            else:
+                reason = f"probe failed: {type(exc).__name__}: {exc}"
+                log.exception("probing SUT %s failed", sut.name)
             self.connections.drop(sut.name)
             with self.fence():
-                delay = suts.record_failure(sut_id, self.clock(), exc.message,
-                                               base=self.base, cap=self.cap)
-            log.warning("SUT %s unhealthy, next check in %.0fs: %s", sut.name, delay, exc.message)
+                delay = suts.record_failure(sut_id, self.clock(), reason, base=self.base, cap=self.cap)
+            log.warning("SUT %s unhealthy, next check in %.0fs: %s", sut.name, delay, reason)
             return
         finally:
             if remote is not None:

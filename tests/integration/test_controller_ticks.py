@@ -286,3 +286,19 @@ def test_a_refused_boot_back_is_not_retried_in_a_loop(world, clock, tmp_path):
     assert Sut.get(Sut.name == "demo-01").health == "unhealthy"
     assert [e for e in Event.select() if (e.new == "reset") and e.kind == "sut"] == refusals
     assert Lease.get_by_id(lease["id"]).state == "queued"
+
+
+def test_an_unexpected_error_in_a_probe_backs_off_like_a_failure(world, clock):
+    api, ssh, ctl = world
+    ssh.crash["demo-02"] = RuntimeError("a bug in the facts parser")
+    tick(ctl)
+    sut = Sut.get(Sut.name == "demo-02")
+    assert sut.health == "unhealthy" and "RuntimeError: a bug in the facts parser" in sut.reason
+    tries = ssh.connects.count("demo-02")
+    for _ in range(5):  # before the backoff is over, no pass probes it again: no hot loop
+        tick(ctl)
+    assert ssh.connects.count("demo-02") == tries
+    clock.advance(sut.next_check_at - clock())
+    del ssh.crash["demo-02"]
+    tick(ctl)
+    assert Sut.get(Sut.name == "demo-02").health == "healthy"
