@@ -99,7 +99,8 @@ def recorded(database: Path, ids: list[int]) -> tuple[list[float], list[float]]:
 
 
 def expiry_lateness(work: Path, count: int) -> list[float]:
-    from fastpath.control.controller import Controller, Tuning
+    from fastpath.control.controller import Controller
+    from fastpath.control.tuning import Tuning
     from fastpath.sched import sutclasses
     from fastpath.store.db import bind, db
     from fastpath.store.models import Lease

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastpath.control.controller import Controller, Tuning
+from fastpath.control.controller import Controller
+from fastpath.control.tuning import Tuning
 from fastpath.control.webhooks import Webhooks
 from fastpath.store.models import Delivery, Sut
 from fastpath.store.queries import leases, users, webhooks
@@ -26,7 +27,7 @@ def test_fan_out_retries_and_delivers_once(database, clock, tmp_path):
     declare(tmp_path, {"demo": 1}, clock())
     make_healthy(clock())
     bob, _ = users.create_user("bob", "lease,query", clock(), actor="admin")
-    ctl = Controller(clock=clock, tuning=Tuning(webhook_backoff_base=10, webhook_backoff_cap=60))
+    ctl = Controller(clock=clock, tuning=Tuning(webhook_backoff_base=10, webhook_backoff_cap=60, ttl=600))
     assert ctl.lead()
     post = Endpoint(refuse=1)
     hooks = Webhooks(ctl, ["http://a/hook", "http://b/hook"], b"secret", post=post)
