@@ -93,10 +93,12 @@ AS_NOBODY = ("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "
 
 
 def _for_nobody(tmp_path: Path) -> None:
-    """The test directory readable and writable by `nobody`, the user the server runs as."""
-    for p in [tmp_path, *tmp_path.parents]:
+    """The test directory readable and writable by `nobody`, the user the server runs as, and
+    the way to this checkout traversable (a fresh clone may sit in a `mktemp -d` directory)."""
+    repo = Path(__file__).resolve().parents[2]
+    for p in [tmp_path, *tmp_path.parents, repo, *repo.parents]:
         if p == Path("/"):
-            break
+            continue
         p.chmod(p.stat().st_mode | 0o711)
     tmp_path.chmod(0o777)
 
