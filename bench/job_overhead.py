@@ -21,7 +21,7 @@
     database (SQLite), 20 SUTs all busy with running jobs and 200 queued: the
     pass's time and that of each query it makes.
 
-SUTs are testbed sshd's on 127.0.11.x, `boot: none`. FASTPATH_TUNING is the
+SUTs are testbed sshd's on 127.0.11.x (or $FASTPATH_TEST_NET.x), `boot: none`. FASTPATH_TUNING is the
 default unless --tuning is given (job_poll_min=1s is the first poll's delay).
 """
 
@@ -38,18 +38,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from sched_lab import ROOT, Lab, bare_container, bare_ssh, med, pct  # noqa: E402
+from sched_lab import ROOT, Lab, bare_container, bare_paramiko, bare_ssh, med, pct  # noqa: E402
 
 ZERO = {"duration": 0, "sleep": 0}
+NET = os.environ.get("FASTPATH_TEST_NET", "127.0.11")  # the SUTs' loopback /24
 
 
 def part_a(tmp: Path, jobs: int, tuning: str | None) -> float:
     print(f"(a) {jobs} trivial jobs one after another on 1 SUT (real scheduler, tuning: "
           f"{tuning or 'default'})")
-    lab = Lab(tmp / "a", 1, prefix="jo", net="127.0.11", tuning=tuning)
+    lab = Lab(tmp / "a", 1, prefix="jo", net=NET, tuning=tuning)
     try:
         lab.wait_healthy()
         ssh = bare_ssh(lab.bed, 10)
+        floor = bare_paramiko(lab.bed, 10)
         box = bare_container(lab.bed, 5, ZERO)
         t0 = time.time()
         plan = lab.submit("a", swprofiles=1, sessions=jobs, params=ZERO)
@@ -66,6 +68,8 @@ def part_a(tmp: Path, jobs: int, tuning: str | None) -> float:
     print(f"    jobs completed {len(ok)}/{len(rows)}, wall {wall:.1f}s "
           f"({len(ok) / wall * 60:.1f} jobs/min on one SUT)")
     print(f"    bare ssh true (new connection each)       median {med(ssh):.3f}s  p90 {pct(ssh, .9):.3f}s")
+    print(f"    paramiko connect + exec true (new each)  median {med(floor):.3f}s  "
+          f"p90 {pct(floor, .9):.3f}s")
     print(f"    bare podman run --rm busyloop (0 work)    median {med(box):.3f}s  p90 {pct(box, .9):.3f}s")
     print(f"    job: assigned -> running (connect step)   median {med(connect):.3f}s  "
           f"p90 {pct(connect, .9):.3f}s")
@@ -74,6 +78,8 @@ def part_a(tmp: Path, jobs: int, tuning: str | None) -> float:
     print(f"    job: SUT held (assigned -> finished)      median {med(hold):.3f}s  "
           f"p90 {pct(hold, .9):.3f}s")
     print(f"    SUT idle between jobs (finished -> next assigned) median {med(gaps) * 1000:.0f}ms")
+    print(f"    RATIO SUT held / paramiko connect+exec = {med(hold):.3f}s / {med(floor):.3f}s = "
+          f"{med(hold) / med(floor):.2f} (target <= 3); load average {os.getloadavg()[0]:.2f}")
     over = med(hold) - med(box)
     print(f"    overhead per job = held - container = {over:.3f}s  "
           f"= {over / med(ssh):.1f} x a bare ssh true, {med(hold) / med(box):.1f} x the container")
@@ -102,7 +108,7 @@ def part_s(tmp: Path, jobs: int) -> None:
     from fastpath.sut import remote as remote_mod
 
     print(f"\n(s) {jobs} trivial jobs on 1 SUT, controller and job runner in-process: time per step")
-    bed = testbed(tmp / "s-bed", 1, "js", "127.0.11")
+    bed = testbed(tmp / "s-bed", 1, "js", NET)
     calls: dict[str, list[float]] = defaultdict(list)
     ssh: dict[str, int] = defaultdict(int)
     current = threading.local()
@@ -210,7 +216,7 @@ def part_b(tmp: Path, jobs: int, tuning: str | None, box: float | None) -> None:
     sessions = math.ceil(jobs / swprofiles)
     jobs = swprofiles * sessions
     print(f"\n(b) {jobs} trivial jobs ({swprofiles} swprofiles x {sessions} sessions) over {suts} SUTs")
-    lab = Lab(tmp / "b", suts, prefix="jm", net="127.0.11", tuning=tuning)
+    lab = Lab(tmp / "b", suts, prefix="jm", net=NET, tuning=tuning)
     try:
         lab.wait_healthy()
         if box is None:
@@ -274,7 +280,7 @@ def part_c(tmp: Path, sizes: list[int], passes: int) -> None:
     key.write_text("never used: no SSH in this part\n")
     doc = [{"sutclass": "demo", "type": "static", "params": {"boot": "none", "container_runtime": "podman",
             "suts": [{"name": f"c-{i:02d}", "connection": {"method": "SSH", "params": {
-                "host": "127.0.11.250", "port": 9, "user": "nobody", "keyfile": str(key)}}}
+                "host": f"{NET}.250", "port": 9, "user": "nobody", "keyfile": str(key)}}}
                 for i in range(20)]}}]
     import yaml
 

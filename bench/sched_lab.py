@@ -134,8 +134,8 @@ class Lab:
                 "VALUES (?, ?, ?, 'cancelled', 5, 0, 1, '{}', 0, 0)", (offset, user, cls))
             conn.execute(
                 "INSERT INTO job (id, plan_id, sutclass_id, user_id, swprofile, session, state, "
-                "priority, attempts, boot_failures, results, errors, queued_at) "
-                "VALUES (?, ?, ?, ?, 0, 1, 'cancelled', 5, 0, 0, 0, 0, 0)", (offset, offset, cls, user))
+                "priority, attempts, boot_failures, publish_failures, results, errors, queued_at) "
+                "VALUES (?, ?, ?, ?, 0, 1, 'cancelled', 5, 0, 0, 0, 0, 0, 0)", (offset, offset, cls, user))
         conn.close()
 
     def close(self) -> None:
@@ -219,6 +219,27 @@ def bare_ssh(bed: Testbed, n: int) -> list[float]:
     for _ in range(n):
         t = time.perf_counter()
         subprocess.run(argv, check=True, capture_output=True, timeout=30)
+        out.append(time.perf_counter() - t)
+    return out
+
+
+def bare_paramiko(bed: Testbed, n: int) -> list[float]:
+    """Seconds of one paramiko connect + exec of `true` (new connection each, the scheduler's
+    key, no host key check) to the first SUT, n times: the floor of any job's SSH work."""
+    import paramiko
+
+    sut = bed.suts[0]
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        client = paramiko.SSHClient()
+        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
+        client.connect(sut.host, port=sut.port, username=sut.user, key_filename=str(bed.keyfile),
+                       look_for_keys=False, allow_agent=False, timeout=30)
+        _, stdout, _ = client.exec_command("true")
+        if stdout.channel.recv_exit_status() != 0:
+            raise SystemExit("paramiko exec of `true` failed")
+        client.close()
         out.append(time.perf_counter() - t)
     return out
 

@@ -113,16 +113,26 @@ class FakeSut:
         self._call("fingerprint")
         return {"HW": {"host_name": "fake"}, "SW": {"userspace_name": "fake"}}
 
+    def survey(self, remote, *, fingerprinted_boot: str | None, and_then: str = ""):
+        seen = self.boot_facts(remote)
+        fp = None if fingerprinted_boot == self.boot_id else self.fingerprint(remote)
+        if and_then.startswith("clear_stale "):
+            self.clear_stale(remote, and_then.split(" ", 1)[1], "")
+        return seen, fp
+
     # fastpath.sut.driver
+    def clear_stale_script(self, keep: str, runtime: str) -> str:
+        return f"clear_stale {keep}"
+
     def clear_stale(self, remote, keep: str, runtime: str) -> None:
         self._call("clear_stale")
         for path in [p for p in self.dirs if p != keep]:
             self.remove(remote, path)
 
-    def check_runtime(self, remote, runtime: str) -> None:
-        self._call("check_runtime")
-
-    def prepare(self, remote, path: str, runs: list, runtime: str, pull: bool = False) -> None:
+    def prepare(self, remote, path: str, runs: list, runtime: str, pull: bool = False,
+                check_runtime: bool = False) -> None:
+        if check_runtime:
+            self._call("check_runtime")
         self._call("prepare")
         self.dirs[path] = len(runs)
 

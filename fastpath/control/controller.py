@@ -2,8 +2,9 @@
 
 A level-triggered loop. Each pass re-reads what is due from the database,
 decides with pure functions (`schedule`) and applies idempotent steps.
-Passes run on a timer, and at once when the API bumps the change counter or a
-worker finishes. SSH work (probes, job steps, publishing) runs in a bounded
+Passes run on a timer, at once when the API bumps the change counter or a
+worker finishes, and when an alarm set by a worker (`wake_at`: a job's next
+poll, due sooner than the timer) goes off. SSH work (probes, job steps, publishing) runs in a bounded
 pool of threads so that a slow SUT never delays a hand-over; the pass only
 starts work and never waits for it.
 
@@ -16,6 +17,7 @@ re-derived from the database.
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
 import time
@@ -67,6 +69,7 @@ class Controller:
         self.leading_since: float | None = None
         self._renewed = 0.0
         self._inflight: set[tuple[str, int]] = set()
+        self._alarms: list[float] = []  # a heap of clock times: passes due before the timer's
         self._lock = threading.Lock()
         self._pool = executor or ThreadPoolExecutor(tuning.workers, thread_name_prefix="fastpath-work")
         self._lost = threading.Event()
@@ -139,7 +142,8 @@ class Controller:
                         stop.wait(self.tuning.standby)
                         continue
                     seen = base.changes()
-                    if self.wake.is_set() or seen != last_seen or self.clock() >= next_pass:
+                    if (self.wake.is_set() or seen != last_seen or self.clock() >= next_pass
+                            or self._alarm_rang()):
                         self.wake.clear()
                         last_seen = seen
                         self.run_once()
@@ -201,6 +205,19 @@ class Controller:
                         jobs.assign_job(a.demand.id, a.sut.id, self.clock())
                 else:  # never hand a person a SUT that has not answered a new connection just now
                     self.leasing.hand_over(a.demand.id, a.sut.id, a.sut.fresh)
+
+    def wake_at(self, when: float) -> None:
+        """Run a pass at `when` (clock time), if the timer would not run one sooner."""
+        with self._lock:
+            heapq.heappush(self._alarms, when)
+
+    def _alarm_rang(self) -> bool:
+        now, rang = self.clock(), False
+        with self._lock:
+            while self._alarms and self._alarms[0] <= now:
+                heapq.heappop(self._alarms)
+                rang = True
+        return rang
 
     # --- the worker pool ------------------------------------------------------
 

@@ -3,7 +3,10 @@
 The controller calls `JobRunner.run(job_id)` whenever the job is due. Each
 call performs the step recorded on the job (`job.step`, see
 `fastpath.control.steps`) and records its outcome before acting on it, so a
-controller killed at any instant resumes at the right step.
+controller killed at any instant resumes at the right step. A next step due
+at once runs in the same call (read again from the database, as a new call
+would); one due shortly sets the controller's alarm, so that it is not left
+waiting for the next pass on the timer.
 
 Failures are classified by who is to blame (DESIGN §3), with one error model
 (`fastpath.errors`): a `PermanentError` (a fault of the plan) fails the job;
@@ -44,9 +47,10 @@ class JobRunner:
 
     def __init__(self, steps: Steps, fence: Callable[[], AbstractContextManager], *,
                  publish_to: str | None, tuning: Tuning = Tuning(),
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 alarm: Callable[[float], None] | None = None) -> None:
         self.steps, self.fence, self.publish_to = steps, fence, publish_to
-        self.tuning, self.clock = tuning, clock
+        self.tuning, self.clock, self.alarm = tuning, clock, alarm
 
     @classmethod
     def of(cls, controller: Controller, storage: Storage, *, publish_to: str | None) -> JobRunner:
@@ -54,23 +58,38 @@ class JobRunner:
         steps = Steps(Remotes(controller.connections), storage, tuning=controller.tuning,
                       clock=controller.clock)
         return cls(steps, controller.fence, publish_to=publish_to, tuning=controller.tuning,
-                   clock=controller.clock)
+                   clock=controller.clock, alarm=controller.wake_at)
 
     def due(self, now: float) -> list[int]:
         return jobs.jobs_due(now)
 
     def run(self, job_id: int) -> None:
+        for _ in range(len(self.steps.table) + 1):  # a bound: steps due at once, in a row
+            after = self._step(job_id)
+            if after is None:
+                return
+            if after > 0:
+                if self.alarm is not None and after < self.tuning.tick:
+                    self.alarm(self.clock() + after)
+                return
+
+    def _step(self, job_id: int) -> float | None:
+        """Run the job's recorded step; in how long the step it recorded next is due, if any."""
         job = jobs.get_job(job_id)
         if job.state not in HOLDING_JOB or job.step not in self.steps.table or job.sut_id is None:
-            return
+            return None
         ctx = Ctx(job, plans.get_plan(job.plan_id), suts.get_sut(job.sut_id))
         failpoints.reach(f"before-{job.step}")
         try:
             outcome: Next | Done | None = self.steps.table[JobStep(job.step)](ctx)
             while isinstance(outcome, Next):
-                if not self._record(ctx, outcome) or outcome.then is None:
-                    return
-                outcome = outcome.then()
+                if not self._record(ctx, outcome):
+                    return None
+                if outcome.then is None:
+                    return outcome.after
+                recorded, outcome = outcome, outcome.then()
+                if outcome is None:
+                    return recorded.after
             if isinstance(outcome, Done):
                 self._finish(ctx, outcome)
         except LostLeadership:
@@ -94,6 +113,7 @@ class JobRunner:
             log.exception("job %s: unexpected error in step %s", job.id, job.step)
             self._requeue(ctx, f"unexpected error in step {job.step}: {type(exc).__name__}: {exc}",
                           blame_sut=False)
+        return None
 
     def _record(self, ctx: Ctx, outcome: Next) -> bool:
         """Record the next step (and progress) before acting on it; False if the job moved on."""
@@ -103,6 +123,8 @@ class JobRunner:
         fields = {"session_id": merged["session_id"]} if merged.get("session_id") else {}
         now = self.clock()
         with self.fence():
+            if outcome.sut_facts:
+                suts.set_facts(ctx.sut.id, outcome.sut_facts)
             if ctx.job.state == JobState.ASSIGNED:  # past connect: the job has its SUT
                 jobs.start_running(ctx.job, now)
             return jobs.record_step(ctx.job, outcome.step, now, progress=merged,

@@ -11,6 +11,12 @@ crash after it acted, before its outcome was recorded) with the same result:
 triggering a boot once its session is recorded, starting the driver once
 `run` is. A step raises `PlanFault` for a fault of the plan, `BootFailure`
 when the SUT did not boot as asked and `SshError` when it cannot be reached.
+
+Each step's remote work is one command where it can be (the connect step's
+facts, fingerprint and clearing of stale runs; the prepare step's runtime
+check and job directory). The fingerprint and the runtime check are taken
+once per boot id of the SUT (`fastpath.core.bootchecks`): a step returns what
+it learned as `Next.sut_facts`, recorded with the step.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ import yaml
 
 from fastpath.control import failpoints, prober
 from fastpath.control.tuning import Tuning
-from fastpath.core import backoff, guard, manifest
+from fastpath.core import backoff, bootchecks, guard, manifest
 from fastpath.core.states import JobStep
 from fastpath.errors import BootFailure, PlanFault
 from fastpath.plan.split import JobSpec, Run, runs
@@ -85,12 +91,14 @@ class Ctx:
 
 @dataclass
 class Next:
-    """Record `step` (due `after` seconds from now, with `progress` merged in), then do `then`."""
+    """Record `step` (due `after` seconds from now, with `progress` merged in, and what was
+    learned about the SUT, `sut_facts`, merged into its facts), then do `then`."""
 
     step: JobStep
     after: float = 0.0
     progress: dict = field(default_factory=dict)
     then: Callable[[], Next | None] | None = None
+    sut_facts: dict | None = None
 
 
 @dataclass
@@ -151,22 +159,30 @@ class Steps:
 
     def connect(self, ctx: Ctx) -> Next:
         remote = self.remotes.get(ctx.sut)
-        seen = self.facts.boot_facts(remote)
-        fingerprint = self.facts.fingerprint(remote)
+        known_boot, known = bootchecks.fingerprinted(ctx.sut.facts)
+        # clearing stale runs touches only this SUT's job directories: safe before the guard
+        seen, fingerprint = self.facts.survey(remote, fingerprinted_boot=known_boot, and_then=(
+            self.driver.clear_stale_script(ctx.path, ctx.params["container_runtime"])))
+        learned = None
+        if fingerprint is None:  # the SUT is still in the boot it was fingerprinted in
+            fingerprint = known
+        else:
+            learned = bootchecks.with_fingerprint(ctx.sut.facts, seen["boot_id"], fingerprint)
         own = guard.is_own_host(seen, self.host)
         sw = ctx.swprofile
         refused = guard.refusal(ctx.sut.name, own_host=own, boot=ctx.params["boot"], boots=ctx.boots,
                                 sysctl=bool(sw.get("sysctl")), bootscript=bool(sw.get("bootscript")))
         if refused:
             raise PlanFault(refused)
-        self.driver.clear_stale(remote, ctx.path, ctx.params["container_runtime"])
         progress = dict(uid=seen["uid"], boot_id=seen["boot_id"], fingerprint=fingerprint,
                         is_self=own, kernel_name=seen["release"])
         if not ctx.boots:  # a session without a reboot: a fresh run on the SUT's own kernel
             progress["session_id"] = str(uuid.uuid4())
-            return Next(JobStep.SETUP if ctx.needs_setup else JobStep.PREPARE, progress=progress)
+            return Next(JobStep.SETUP if ctx.needs_setup else JobStep.PREPARE, progress=progress,
+                        sut_facts=learned)
         kexec_or_reboot = ctx.params["boot"] in ("kexec", "reboot")
-        return Next(JobStep.STAGE if kexec_or_reboot else JobStep.BOOT, progress=progress)
+        return Next(JobStep.STAGE if kexec_or_reboot else JobStep.BOOT, progress=progress,
+                    sut_facts=learned)
 
     def _files(self, ctx: Ctx) -> dict[str, Path]:
         sw = ctx.swprofile
@@ -271,20 +287,23 @@ class Steps:
 
     def prepare(self, ctx: Ctx) -> Next:
         remote = self.remotes.get(ctx.sut)
-        runtime = ctx.params["container_runtime"]
-        self.driver.check_runtime(remote, runtime)
+        runtime, boot_id = ctx.params["container_runtime"], ctx.progress["boot_id"]
+        check = not bootchecks.runtime_checked(ctx.sut.facts, boot_id, runtime)
         benchmarks = ctx.plan.document["benchmarks"]
         specs = []
         for i, r in enumerate(ctx.runs()):
             b = benchmarks[r.benchmark]
             specs.append(driver.RunSpec(i, b["image"], b["timeout"], benchmark_yaml(b)))
-        self.driver.prepare(remote, ctx.path, specs, runtime, pull=bool(ctx.params.get("registry")))
+        self.driver.prepare(remote, ctx.path, specs, runtime, pull=bool(ctx.params.get("registry")),
+                            check_runtime=check)
 
         def start() -> None:
             self.driver.start(remote, ctx.path)
 
+        # the first poll as soon as a run could have ended, then less and less often
         return Next(JobStep.RUN, after=self.tuning.job_poll_min,
-                    progress=dict(changed_at=self.clock()), then=start)
+                    progress=dict(changed_at=self.clock()), then=start,
+                    sut_facts=bootchecks.with_runtime(ctx.sut.facts, boot_id, runtime) if check else None)
 
     def poll(self, ctx: Ctx) -> Next:
         p, now = ctx.progress, self.clock()

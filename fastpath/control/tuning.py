@@ -20,7 +20,8 @@ class Tuning:
     backoff_base: float = 5.0  # first re-check of an unhealthy SUT
     backoff_cap: float = 300.0
     workers: int = 16
-    job_poll_min: float = 1.0  # how often a running benchmark is polled, at first
+    job_poll_min: float = 0.1  # how often a running benchmark is polled, at first (a trivial
+    # container ends within a second; each poll is one command on an open connection)
     job_poll_max: float = 30.0  # ... and at most, once it has run a while
     boot_poll: float = 2.0  # how often a booting SUT is tried
     unreachable_grace: float = 90.0  # how long a running job's SUT may not answer before it fails

@@ -45,7 +45,8 @@ for run in runs/*; do
   timeout -k 10 "$(cat "$run/timeout")" RUNTIME run --rm PULL --name "$name" \
     -v "$PWD/$run/share:/fastpath-share" "$(cat "$run/image")" > "$run/output.log" 2>&1
   code=$?
-  RUNTIME rm -f "$name" > /dev/null 2>&1
+  # --rm removed it, unless the run was killed (a timeout): then remove it here
+  [ "$code" = 0 ] || RUNTIME rm -f "$name" > /dev/null 2>&1
   echo "$code" > "$run/exit.tmp" && mv "$run/exit.tmp" "$run/exit"
 done
 """
@@ -105,16 +106,20 @@ def _b64(text: str) -> str:
 
 
 def prepare(remote: Remote, path: str, runs: list[RunSpec], runtime: str, *,
-            pull: bool = False) -> None:
+            pull: bool = False, check_runtime: bool = False) -> None:
     """Create the job directory and its runs; runs that already exist are left alone.
 
     Images are never pulled (`--pull=never`: a SUT must not reach out to a public registry)
-    unless `pull`, for a class that names a registry of its own.
+    unless `pull`, for a class that names a registry of its own. `check_runtime` first
+    checks that the container runtime answers (`<runtime> info`), in the same command.
     """
-    driver = DRIVER.replace("RUNTIME", shlex.quote(runtime))
+    rt = shlex.quote(runtime)
+    driver = DRIVER.replace("RUNTIME", rt)
     driver = driver.replace("PULL", "--pull=missing" if pull else "--pull=never")
-    lines = ["set -e", f"mkdir -p {path}/runs", f"cd {path}",
-             f"echo {_b64(driver)} | base64 -d > driver.sh.tmp && mv driver.sh.tmp driver.sh"]
+    lines = [f"{rt} info > /dev/null || {{ echo 'the container runtime does not answer: "
+             f"{rt} info failed' >&2; exit 1; }}"] if check_runtime else []
+    lines += ["set -e", f"mkdir -p {path}/runs", f"cd {path}",
+              f"echo {_b64(driver)} | base64 -d > driver.sh.tmp && mv driver.sh.tmp driver.sh"]
     for run in runs:
         d = f"runs/{run.index:04d}"
         lines.append(
@@ -123,12 +128,7 @@ def prepare(remote: Remote, path: str, runs: list[RunSpec], runtime: str, *,
             f"echo {shlex.quote(str(int(run.timeout)))} > {d}/timeout && "
             f"printf %s {shlex.quote(run.image)} > {d}/image; fi"
         )
-    remote.run("\n".join(lines), timeout=60)
-
-
-def check_runtime(remote: Remote, runtime: str) -> None:
-    """The container runtime answers (`<runtime> info`)."""
-    remote.run(f"{shlex.quote(runtime)} info > /dev/null", timeout=60)
+    remote.run("\n".join(lines), timeout=120)
 
 
 def start(remote: Remote, path: str) -> None:
@@ -188,15 +188,20 @@ def remove(remote: Remote, path: str) -> None:
 
 
 def clear_stale(remote: Remote, keep: str, runtime: str) -> None:
-    """Stop and remove what earlier fastpath jobs left on this SUT: drivers, containers, dirs.
+    """Stop and remove what earlier fastpath jobs left on this SUT: drivers, containers, dirs."""
+    remote.run(clear_stale_script(keep, runtime), timeout=120)
+
+
+def clear_stale_script(keep: str, runtime: str) -> str:
+    """The script of `clear_stale`, to run as part of another command; it prints nothing.
 
     A SUT is held by one job at a time, so anything else of ours on it is a
     leftover (a job that lost its SUT mid-run) that would disturb this job's
-    measurements.
+    measurements. Only job directories of this SUT are touched.
     """
     rt = shlex.quote(runtime)
     mine = keep.rsplit("/", 1)[0]
-    script = f"""
+    return f"""
 mkdir -p {mine}
 for d in {mine}/job-*; do
   [ -d "$d" ] || continue
@@ -213,4 +218,3 @@ for d in {mine}/job-*; do
 done
 true
 """
-    remote.run(script, timeout=120)

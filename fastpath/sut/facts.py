@@ -1,10 +1,12 @@
 """What a SUT says about itself: boot facts for each step, and its fingerprint.
 
-Each is one shell command, because every SSH command costs ~0.1 s even on
-an open connection.
+Each is one shell command, because every SSH command costs a round trip;
+`survey` gets both, and a step's own work, in one.
 """
 
 from __future__ import annotations
+
+import shlex
 
 from fastpath.sut.remote import Remote
 
@@ -42,16 +44,41 @@ def boot_facts(remote: Remote, and_then: str = "") -> dict:
     each command costs a round trip.
     """
     script = BOOT + (f"\n({and_then})" if and_then else "")
-    lines = (remote.run(script, timeout=30).stdout.splitlines() + [""] * 5)[:5]
-    boot_id, machine_id, release, cmdline, uid = (line.strip() for line in lines)
+    return _boot(remote.run(script, timeout=30).stdout.splitlines())
+
+
+def _boot(lines: list[str]) -> dict:
+    boot_id, machine_id, release, cmdline, uid = (line.strip() for line in (lines + [""] * 5)[:5])
     return {"boot_id": boot_id, "machine_id": machine_id, "release": release,
             "cmdline": cmdline, "uid": int(uid) if uid.isdigit() else None}
 
 
+FINGERPRINT_MARK = "--- fingerprint"
+
+
+def survey(remote: Remote, *, fingerprinted_boot: str | None, and_then: str = "") -> tuple[dict, dict | None]:
+    """Boot facts, and the fingerprint unless the SUT is still in `fingerprinted_boot`
+    (then None); then `and_then` (its output is discarded). One command."""
+    known = shlex.quote(fingerprinted_boot or "")
+    script = (f"{BOOT}\nif [ \"$(cat /proc/sys/kernel/random/boot_id)\" != {known} ]; then\n"
+              f"echo '{FINGERPRINT_MARK}'\n{FINGERPRINT}\nfi\n")
+    if and_then:
+        script += f"({and_then}) > /dev/null\n"
+    lines = remote.run(script, timeout=120).stdout.splitlines()
+    seen = _boot(lines)
+    if FINGERPRINT_MARK not in lines[5:]:
+        return seen, None
+    return seen, _fingerprint(lines[lines.index(FINGERPRINT_MARK, 5) + 1:])
+
+
 def fingerprint(remote: Remote) -> dict:
     """{"HW": {...}, "SW": {...}} as `fastpath sut fingerprint` prints it."""
+    return _fingerprint(remote.run(FINGERPRINT, timeout=30).stdout.splitlines())
+
+
+def _fingerprint(lines: list[str]) -> dict:
     values = {}
-    for line in remote.run(FINGERPRINT, timeout=30).stdout.splitlines():
+    for line in lines:
         key, _, value = line.partition("=")
         if key in HW or key in SW:
             values[key] = int(value) if key in NUMERIC and value.isdigit() else (value or None)

@@ -6,6 +6,10 @@ pinned one fails with `HostKeyChanged` before any command runs. Commands a
 person runs (`fastpath sut fingerprint`) check an OpenSSH known_hosts file
 instead (`KnownHosts`). Transient transport errors are retried for a few
 seconds with tenacity; anything longer is the controller's business.
+
+Commands run in one remote shell per connection (`fastpath.sut.shell`) and
+file work goes through one SFTP session per connection: each new session
+would cost a round trip and the login shell's start-up again.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import base64
 import logging
 import select
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +27,7 @@ import paramiko
 import tenacity
 
 from fastpath.errors import Invalid, TemporaryError
+from fastpath.sut.shell import Shell
 
 log = logging.getLogger(__name__)
 
@@ -137,6 +143,9 @@ class Remote:
         self.target, self.client = target, client
         self.host_key = key_text(self._transport().get_remote_server_key())
         self.host_key_added = False  # this connection recorded the key in a known_hosts file
+        self._shell: Shell | None = None
+        self._sftp_client: paramiko.SFTPClient | None = None
+        self._shell_lock, self._sftp_lock = threading.Lock(), threading.Lock()
 
     @classmethod
     def connect(cls, target: Target, *, timeout: float = 10.0, attempts: int = 3,
@@ -229,16 +238,19 @@ class Remote:
 
     def run(self, script: str, *, timeout: float = 60.0, check: bool = True,
             stdin: bytes | None = None) -> Completed:
-        """Run a POSIX shell script on the SUT (fed on standard input: no quoting)."""
+        """Run a POSIX shell script on the SUT (in its own `sh`: no quoting).
+
+        In the connection's long-lived shell, unless another thread is using it or the
+        script needs `stdin`: then in a session of its own, fed the script and `stdin`.
+        """
         try:
-            channel = self._transport().open_session(timeout=timeout)
-            channel.settimeout(timeout)
-            channel.exec_command("sh -s")
-            channel.sendall(script.encode() + b"\n" + (stdin or b""))
-            channel.shutdown_write()
-            out, err = _drain(channel, time.monotonic() + timeout)
-            status = channel.recv_exit_status()
-            channel.close()
+            if stdin is None and self._shell_lock.acquire(blocking=False):
+                try:
+                    status, out, err = self._in_shell(script, timeout)
+                finally:
+                    self._shell_lock.release()
+            else:
+                status, out, err = self._exec(script, timeout, stdin)
         except (OSError, EOFError, paramiko.SSHException, AttributeError) as exc:
             self.close()
             raise Unreachable(f"{self.target.name}: SSH session failed: {_reason(exc)}") from exc
@@ -248,6 +260,25 @@ class Remote:
             raise CommandFailed(f"{self.target.name}: command failed with status {status}: "
                                 + " | ".join(first))
         return done
+
+    def _in_shell(self, script: str, timeout: float) -> tuple[int, bytes, bytes]:
+        if self._shell is not None and not self._shell.usable():  # it ended between scripts
+            self._shell.close()
+            self._shell = None
+        if self._shell is None:
+            self._shell = Shell(self._transport(), timeout)
+        return self._shell.run(script, timeout)
+
+    def _exec(self, script: str, timeout: float, stdin: bytes | None) -> tuple[int, bytes, bytes]:
+        channel = self._transport().open_session(timeout=timeout)
+        channel.settimeout(timeout)
+        channel.exec_command("sh -s")
+        channel.sendall(script.encode() + b"\n" + (stdin or b""))
+        channel.shutdown_write()
+        out, err = _drain(channel, time.monotonic() + timeout)
+        status = channel.recv_exit_status()
+        channel.close()
+        return status, out, err
 
     def put(self, local: Path, remote: str) -> None:
         self._sftp(lambda sftp: sftp.put(str(local), remote))
@@ -260,8 +291,10 @@ class Remote:
 
     def _sftp(self, action):
         try:
-            with self.client.open_sftp() as sftp:
-                return action(sftp)
+            with self._sftp_lock:
+                if self._sftp_client is None:
+                    self._sftp_client = self.client.open_sftp()
+                return action(self._sftp_client)
         except (OSError, EOFError, paramiko.SSHException) as exc:
             if isinstance(exc, OSError) and exc.errno is not None:
                 raise CommandFailed(f"{self.target.name}: SFTP: {_reason(exc)}") from exc
@@ -269,7 +302,8 @@ class Remote:
             raise Unreachable(f"{self.target.name}: SFTP failed: {_reason(exc)}") from exc
 
     def close(self) -> None:
-        self.client.close()
+        self._shell, self._sftp_client = None, None
+        self.client.close()  # ends the shell's and the SFTP session's channels too
 
 
 def _drain(channel: paramiko.Channel, deadline: float) -> tuple[bytes, bytes]:
