@@ -8,8 +8,10 @@
     assigned -> running (the connect step: connect, fingerprint, clear stale
     runs), running -> finished (prepare, start, poll, collect, cleanup), and
     the SUT's idle gap to the next job. Compared with a bare
-    `ssh -i KEY -p PORT user@host true` and a bare `podman run --rm` of the
-    same container on the same machine, in the same run.
+    `ssh -i KEY -p PORT user@host true`, one paramiko connect + exec of `true`
+    (issue 15's floor: a trivial job holds its SUT for at most 3x that) and a
+    bare `podman run --rm` of the same container on the same machine, in the
+    same run.
 (s) The same on one SUT with the controller loop and the job runner
     in-process: the time of each recorded step and its SSH commands.
 (b) Many trivial jobs over 20 SUTs (default 300 jobs, --jobs 1000 for the
@@ -22,7 +24,9 @@
     pass's time and that of each query it makes.
 
 SUTs are testbed sshd's on 127.0.11.x (or $FASTPATH_TEST_NET.x), `boot: none`. FASTPATH_TUNING is the
-default unless --tuning is given (job_poll_min=1s is the first poll's delay).
+default unless --tuning is given (job_poll_min is the first poll's delay).
+Run it with PYTHONPATH=<checkout> so that the scheduler it starts runs that
+checkout's code.
 """
 
 from __future__ import annotations
@@ -206,7 +210,7 @@ def _report_steps(rows, calls, ssh, wall, bed) -> None:
         t = time.perf_counter()
         subprocess.run(["podman", "info"], capture_output=True, env=env, check=True)
         info.append(time.perf_counter() - t)
-    print(f"    of which `podman info` (prepare's runtime check, every job): median {med(info) * 1000:.0f}ms "
+    print(f"    `podman info` (the runtime check, once per boot id): median {med(info) * 1000:.0f}ms "
           f"locally; bare podman run {med(bare_container(bed, 3, ZERO)) * 1000:.0f}ms")
 
 

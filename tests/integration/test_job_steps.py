@@ -235,3 +235,33 @@ def test_the_publishers_backoff_survives_a_restart(sqlite_database, clock, tmp_p
     assert delays == [TUNING.publish_base, 2 * TUNING.publish_base, 4 * TUNING.publish_base]
     assert job.publish_failures == 3 and "RuntimeError: the store's disk is full" in job.last_error
     assert len(opened) == 3
+
+
+def test_steps_due_at_once_run_in_one_call_and_a_poll_due_soon_sets_the_alarm(sqlite_database, clock,
+                                                                              tmp_path):
+    from dataclasses import replace
+
+    world = World(clock, tmp_path, "none")
+    soon = replace(TUNING, job_poll_min=0.25)
+    world.runner.tuning = world.runner.steps.tuning = soon
+    alarms: list[float] = []
+    world.runner.alarm = alarms.append
+    calls = []
+    run = world.runner.run
+
+    def counted(job_id):
+        calls.append(world.job().step)
+        run(job_id)
+
+    world.runner.run = counted  # type: ignore[method-assign]
+    while world.job().step != "run":
+        world.tick()
+    assert calls == ["connect"]  # connect, then prepare and the driver's start, in one call
+    assert world.sut.calls == ["boot_facts", "fingerprint", "clear_stale", "check_runtime", "prepare",
+                               "start"]
+    assert alarms == [pytest.approx(world.job().due_at)]  # the first poll, before the next tick
+    # the controller's loop passes when an alarm is due, once
+    world.ctl.wake_at(clock() + 0.25)
+    assert not world.ctl._alarm_rang()
+    clock.advance(0.3)
+    assert world.ctl._alarm_rang() and not world.ctl._alarm_rang()
