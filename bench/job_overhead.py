@@ -202,8 +202,8 @@ def _report_steps(rows, calls, ssh, wall, bed) -> None:
                   f"{sum(xs) / len(ok) * 1000:7.1f}ms/job, {cmds / len(ok):4.1f} SSH commands/job")
     mean_hold = sum(hold) / len(hold)
     print(f"    steps' own work {total / len(ok):.3f}s/job of a mean hold of {mean_hold:.3f}s; the rest "
-          f"({mean_hold - total / len(ok):.3f}s) is the wait for the first poll (job_poll_min), during "
-          "which the container runs, and the hand-offs between steps")
+          f"({mean_hold - total / len(ok):.3f}s) is the container's run between polls and the "
+          "hand-offs between steps")
     env = {**os.environ, "CONTAINERS_CONF": str(bed.suts[0].dir / "containers.conf")}
     info = []
     for _ in range(5):
