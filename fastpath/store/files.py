@@ -104,16 +104,30 @@ class Storage:
     def has(self, digest: str) -> bool:
         return self.path(digest).is_file()
 
+    def touch(self, digest: str) -> bool:
+        """Restart a stored blob's grace period (it is about to be referenced); False if absent.
+
+        The sweeper looks at a blob's mtime again just before removing it, so a
+        blob touched here outlives a sweep that listed it as old.
+        """
+        try:
+            os.utime(self.path(digest))
+        except FileNotFoundError:
+            return False
+        return True
+
     def job_dir(self, plan_id: int, job_id: int) -> Path:
         return self.results / f"plan-{int(plan_id)}" / f"job-{int(job_id)}"
 
     def sweep(self, referenced: Callable[[], set[str]], now: float, grace: float,
-              alive: Callable[[int], bool] | None = None) -> dict[str, int]:
+              alive: Callable[[int], bool] | None = None,
+              gone: Callable[[list[str]], object] | None = None) -> dict[str, int]:
         """Remove what no one will use: temporary files of dead writers or untouched for
         `grace` seconds, and blobs older than `grace` that no plan refers to.
 
         `referenced` is called after the candidates are listed, and each is looked
-        at again before it goes: a blob committed meanwhile has a fresh mtime.
+        at again before it goes: a blob committed or touched meanwhile has a fresh
+        mtime. `gone` is told the digests of the blobs removed.
         """
         alive = alive or _pid_alive
         removed = {"tmp": 0, "blobs": 0}
@@ -126,10 +140,14 @@ class Storage:
         if not old:
             return removed
         keep = {m.group(1) for d in referenced() if (m := DIGEST.match(d or ""))}
+        swept = []
         for blob in old:
             if blob.name not in keep and _older(blob, now - grace):
                 blob.unlink(missing_ok=True)
-                removed["blobs"] += 1
+                swept.append("sha256:" + blob.name)
+        removed["blobs"] = len(swept)
+        if swept and gone is not None:
+            gone(swept)
         return removed
 
 
