@@ -88,9 +88,8 @@ class Plans:
         if cls.params.get("boot") == "none":
             schema.check_bootless(plan, source=SOURCE)
         if dry_run:  # the files are not sent yet: their fields still name the client's paths
-            jobs = split(plan)
             resp.media = {"status": "success", "dry_run": True, "sutclass": cls.name,
-                          "jobs": len(jobs), "files": len(schema.path_fields(plan))}
+                          "jobs": len(split(plan)), "files": len(schema.path_fields(plan))}
             return
         plan = self._attach(plan, uploads, req.context.user)
         jobs = [(j.swprofile, j.session) for j in split(plan)]
