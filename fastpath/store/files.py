@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import re
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,24 +55,22 @@ class Storage:
         Nothing is a blob yet: the caller commits it once the whole request is
         good, or discards it. `expect`, a digest the sender announced, must match.
         """
-        h, size = hashlib.sha256(), 0
         fd, name = tempfile.mkstemp(dir=self.tmp, prefix=f"upload-{os.getpid()}-")
         tmp = Path(name)
+        writer = _Writer(fd)
         try:
-            with os.fdopen(fd, "wb") as f:
-                while chunk := read(CHUNK):
-                    size += len(chunk)
-                    if size > limit:
-                        raise TooLarge(f"upload larger than the limit of {limit} bytes")
-                    h.update(chunk)
-                    f.write(chunk)
-                f.flush()
-                os.fsync(f.fileno())
-            blob = Blob("sha256:" + h.hexdigest(), size)
+            size = 0
+            while chunk := read(CHUNK):
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(f"upload larger than the limit of {limit} bytes")
+                writer.put(chunk)
+            blob = Blob("sha256:" + writer.finish(), size)
             if expect is not None and expect != blob.digest:
                 raise Invalid(f"upload: its content has digest {blob.digest}, not {expect[:80]}")
             return Pending(blob, tmp)
         except BaseException:
+            writer.abort()
             tmp.unlink(missing_ok=True)
             raise
 
@@ -149,6 +149,60 @@ class Storage:
         if swept and gone is not None:
             gone(swept)
         return removed
+
+
+class _Writer:
+    """Hashes and writes an upload's chunks in a thread of its own, while the request thread
+    reads the next ones from the socket: receiving, hashing and writing overlap (each lets go
+    of the GIL), instead of adding up. At most QUEUE chunks wait, so memory stays flat
+    whatever the size. One fsync at the end: syncing as it goes (fdatasync every 32 MiB) made
+    a 200 MB upload 3-5x slower on this machine's disk."""
+
+    QUEUE = 8
+
+    def __init__(self, fd: int) -> None:
+        self.fd, self.hash = fd, hashlib.sha256()
+        self.chunks: queue.Queue[bytes | None] = queue.Queue(self.QUEUE)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="upload-writer", daemon=True)
+        self.thread.start()
+
+    def put(self, chunk: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        self.chunks.put(chunk)
+
+    def _run(self) -> None:
+        while (chunk := self.chunks.get()) is not None:
+            if self.error is not None:
+                continue  # drain, so that the request thread never blocks on a full queue
+            try:
+                self.hash.update(chunk)
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(self.fd, view):]
+            except BaseException as exc:  # noqa: BLE001  # handed to the request thread
+                self.error = exc
+
+    def finish(self) -> str:
+        """Wait for the last chunk to be on disk; the hex digest."""
+        self.chunks.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        os.fsync(self.fd)
+        os.close(self.fd)
+        self.fd = -1
+        return self.hash.hexdigest()
+
+    def abort(self) -> None:
+        if self.thread.is_alive():
+            self.error = self.error or Invalid("upload abandoned")
+            self.chunks.put(None)
+            self.thread.join()
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 def _writer(name: str) -> int | None:
