@@ -57,7 +57,7 @@ from tests.e2e.proxy import CountingProxy  # noqa: E402
 
 FASTPATH = str(Path(sys.executable).parent / "fastpath")
 MB = 1024 * 1024
-ROUNDS = 3
+ROUNDS = 5
 
 
 # --- the floor: a trivial WSGI app under the scheduler's gunicorn settings (own process) ---
