@@ -13,6 +13,8 @@ BATCH = 200  # digests per statement: well below every backend's parameter limit
 def own(user: User, digests: Iterable[str], now: float) -> None:
     """Record that `user` holds these contents (they sent them), or refresh when."""
     digests = sorted(set(digests))
+    if not digests:  # no write transaction for nothing (SQLite would take its write lock)
+        return
     with atomic():
         for i in range(0, len(digests), BATCH):
             chunk = digests[i:i + BATCH]
