@@ -14,6 +14,7 @@ from typing import Any
 import falcon
 
 from fastpath.api import errors, openapi
+from fastpath.api.blobs import Blobs
 from fastpath.api.events import Events
 from fastpath.api.healthz import Healthz
 from fastpath.api.jobs import Jobs
@@ -67,6 +68,9 @@ def create_app(
         app.add_route("/plans", plans)
         app.add_route("/plans/" + ID, plans, suffix="item")
         app.add_route("/plans/" + ID + "/cancel", plans, suffix="cancel")
+        blobs = Blobs(clock, Storage(storage), max_upload)
+        app.add_route("/blobs/missing", blobs, suffix="missing")
+        app.add_route("/blobs/{digest}", blobs, suffix="item")
         jobs = Jobs(Storage(storage))
         app.add_route("/jobs/" + ID, jobs, suffix="item")
         app.add_route("/jobs/" + ID + "/log", jobs, suffix="log")

@@ -226,9 +226,16 @@ PLAN_SUBMISSION = {
         "plan": {"type": "object", "description": "the plan document; `sut: {sutclass: NAME}`"},
         "priority": {"type": "integer", "minimum": 0, "maximum": 10, "default": 5},
         "publish": {"type": "boolean", "default": True},
+        "dry_run": {"type": "boolean", "default": False,
+                    "description": "check token, capability, plan and SUT class; record nothing "
+                                   "(file fields may still name the client's paths)"},
     },
     "required": ["plan"],
 }
+DIGEST_PARAM = {"name": "digest", "in": "path", "required": True,
+                "schema": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"}}
+DIGEST_LIST = {"type": "array", "maxItems": 1000,
+               "items": {"type": "string", "pattern": "^sha256:[0-9a-f]{64}$"}}
 PLAN_FORM = {
     "type": "object",
     "properties": {
@@ -314,13 +321,37 @@ PATHS = {
                 "application/json": {"schema": PLAN_SUBMISSION},
                 "multipart/form-data": {"schema": PLAN_FORM}}},
             "responses": {"201": _ok({"plan": _ref("Plan")}, ["plan"], "queued"),
-                          "200": _ok({"plan": _ref("Plan")}, ["plan"],
-                                     "a retry of a request already done (same Idempotency-Key)"),
+                          "200": _ok({"plan": _ref("Plan"),
+                                      "dry_run": {"type": "boolean", "enum": [True]},
+                                      "sutclass": {"type": "string"},
+                                      "jobs": {"type": "integer"}, "files": {"type": "integer"}},
+                                     [], "a retry of a request already done (same "
+                                     "Idempotency-Key), with its plan; or a dry run's check, "
+                                     "with the jobs it would queue"),
                           **_errors(400, 404, 409, 413, *AUTH_ERRORS)}},
         "get": {"summary": "List plans (query)", "parameters": LIST_FILTERS,
                 "responses": {"200": _ok({"plans": {"type": "array", "items": _ref("Plan")}},
                                          ["plans"]), **_errors(400, *AUTH_ERRORS)}},
     },
+    "/blobs/missing": {"post": {
+        "summary": "Which of these file digests you still have to upload (exec); each one you "
+                   "sent before and that is still stored is kept for the storage grace period",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "additionalProperties": False,
+            "properties": {"digests": DIGEST_LIST}, "required": ["digests"]}}}},
+        "responses": {"200": _ok({"missing": DIGEST_LIST}, ["missing"]),
+                      **_errors(400, 413, *AUTH_ERRORS)}}},
+    "/blobs/{digest}": {"put": {
+        "summary": "Upload a file as a raw body, named by its sha256 (exec); stored only if its "
+                   "content has that digest. A plan then refers to it by digest; unreferenced "
+                   "blobs go after the storage grace period. Blobs cannot be read back",
+        "parameters": [DIGEST_PARAM],
+        "requestBody": {"required": True, "content": {"application/octet-stream": {
+            "schema": {"type": "string", "format": "binary"}}}},
+        "responses": {"201": _ok({"blob": {"type": "object", "properties": {
+                          "digest": {"type": "string"}, "size": {"type": "integer"}},
+                          "required": ["digest", "size"]}}, ["blob"], "stored"),
+                      **_errors(400, 413, *AUTH_ERRORS)}}},
     "/plans/{id}": {
         "get": {"summary": "One plan with its jobs (query)", "parameters": [ID],
                 "responses": {"200": _ok({"plan": _ref("Plan")}, ["plan"]),

@@ -1,10 +1,13 @@
 """`/plans`: submit a plan (JSON, or multipart with its files), track it, change it.
 
-A multipart submission streams each file part straight into the
-content-addressed storage; the stored plan refers to files by digest only.
-Every path field of the plan must come with its upload: the server never
-reads a path named in a plan. Nothing is recorded unless the whole plan is
-valid.
+A JSON submission names each file by the digest of a blob its user uploaded
+before (fastpath.api.blobs); a multipart one (older clients) streams each file
+part straight into the content-addressed storage. Either way the stored plan
+refers to files by digest only, and every path field must be such a blob or
+come with its upload: the server never reads a path named in a plan. Nothing
+is recorded unless the whole plan is valid. `"dry_run": true` checks a JSON
+submission (token, capability, plan, SUT class) and records nothing: a client
+does it before sending any file.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import re
 
 import falcon
 
+from fastpath.api.blobs import held_by
 from fastpath.api.listing import owner_filter, state_filter
 from fastpath.api.middleware import ensure_owner, needs
 from fastpath.api.queue import QueueCache, Queues
@@ -30,8 +34,8 @@ from fastpath.errors import Conflict, Invalid, TooLarge
 from fastpath.plan import schema
 from fastpath.plan.split import split
 from fastpath.results.backend import masked
-from fastpath.store.files import Pending, Storage
-from fastpath.store.queries import inventory, plans
+from fastpath.store.files import DIGEST, Pending, Storage
+from fastpath.store.queries import blobs, inventory, plans
 
 FILE_PART = re.compile(r"^swprofiles\[(\d{1,4})\]\.(" + "|".join(schema.PATH_FIELDS) + ")$")
 SOURCE = "plan"
@@ -70,9 +74,11 @@ class Plans:
                 raise Invalid("Content-Length: required for a multipart upload; a chunked "
                               "body is not accepted")
             doc, options, uploads = self._multipart(req, received)
+            dry_run = False
         else:
-            request = body(req, {"plan", "priority", "publish"}, ("plan",))
+            request = body(req, {"plan", "priority", "publish", "dry_run"}, ("plan",))
             doc, options, uploads = request["plan"], request, {}
+            dry_run = _boolean(request.get("dry_run", False), "dry_run")
         priority = integer(options.get("priority", 5), "priority", 0, 10)
         publish = _boolean(options.get("publish", True), "publish")
         plan = schema.validate(doc, source=SOURCE)
@@ -81,12 +87,18 @@ class Plans:
             raise Conflict(f"SUT class {cls.name!r} is disabled: it is no longer configured")
         if cls.params.get("boot") == "none":
             schema.check_bootless(plan, source=SOURCE)
-        plan = self._attach(plan, uploads)
+        if dry_run:  # the files are not sent yet: their fields still name the client's paths
+            resp.media = {"status": "success", "dry_run": True, "sutclass": cls.name,
+                          "jobs": len(split(plan)), "files": len(schema.path_fields(plan))}
+            return
+        plan = self._attach(plan, uploads, req.context.user)
         jobs = [(j.swprofile, j.session) for j in split(plan)]
         for pending in received:  # blobs only now, each before the plan that refers to it
             self.storage.commit(pending)
         created = plans.create_plan(req.context.user, cls, plan, jobs, priority, publish,
                                       self.clock(), key)
+        # whoever sent a file holds it: the same file is not sent again (POST /blobs/missing)
+        blobs.own(req.context.user, [p.blob.digest for p in received], self.clock())
         resp.status = falcon.HTTP_201
         resp.media = {"status": "success", "plan": self._view(plans.get_plan(created.id))}
 
@@ -120,14 +132,20 @@ class Plans:
             req.stream.drain()  # the epilogue, if any: a body cut short is refused
         return doc, options, uploads
 
-    def _attach(self, plan: dict, uploads: dict[str, str]) -> dict:
-        """Point every path field at its upload's digest."""
+    def _attach(self, plan: dict, uploads: dict[str, str], user) -> dict:
+        """Point every path field at its upload's digest; a field that names a digest must be
+        a blob its user has sent."""
         wanted = dict(schema.path_fields(plan))
         for field in uploads:
             if field not in wanted:
                 raise Invalid(f"{field}: an upload for a field the plan does not set")
-        for field in wanted:
-            if field not in uploads:
+        named = {f: v for f, v in wanted.items() if f not in uploads}
+        held = held_by(self.storage, user, [v for v in named.values() if DIGEST.match(v)])
+        for field, value in named.items():
+            if DIGEST.match(value) and value not in held:
+                raise Invalid(f"{SOURCE}: {field}: blob {value} is not on the scheduler, or was "
+                              f"not uploaded by you; send it first (PUT /blobs/{value})")
+            if value not in held:
                 raise Invalid(f"{SOURCE}: {field}: refers to a file that was not uploaded; "
                               "submit the plan with fastpath sched plan-exec, which uploads "
                               "local files (the server never reads its own paths)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import secrets
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from fastpath.cli.blobs import send_missing
 from fastpath.cli.client import client_command, worth_saying
 from fastpath.cli.output import (
     ExitStatus,
@@ -31,9 +33,11 @@ from fastpath.cli.output import (
     when,
 )
 from fastpath.core.states import ACTIVE_PLAN, HOLDING_JOB, PlanState
+from fastpath.errors import Invalid
 
 CHUNK = 1024 * 1024
 PROGRESS_FROM = 4 * CHUNK  # show upload progress for uploads at least this big
+FIELD = re.compile(r"^swprofiles\[(\d+)\]\.(\w+)$")  # a file field, as path_fields names it
 LIST_HEADERS = ["id", "user", "sutclass", "priority", "progress", "status", "failed", "errors",
                 "position", "expected start", "queued", "started", "completed"]
 JOB_HEADERS = ["job", "swprofile", "session", "state", "sut", "attempts", "step", "results",
@@ -86,6 +90,39 @@ class Upload:
                         click.echo(end, err=True, nl=False)
         if show and sys.stderr.isatty():
             click.echo("", err=True)
+
+
+def _dry_run(client, document: dict, options: dict) -> bool:
+    """Have the scheduler check the submission; False if it is too old to know dry runs."""
+    try:
+        client.retrying(lambda: client.post("/plans", {"plan": document, **options,
+                                                       "dry_run": True}), patience=60)
+    except Invalid as exc:
+        if exc.message.startswith("unknown field 'dry_run'"):
+            return False
+        raise
+    return True
+
+
+def by_digest(document: dict, digests: dict[str, str]) -> dict:
+    """The plan as written, each file field naming its blob instead of a local path."""
+    plan = copy.deepcopy(document)
+    for field, digest in digests.items():
+        index, key = FIELD.match(field).groups()  # type: ignore[union-attr]  # from path_fields
+        plan["swprofiles"][int(index)][key] = digest
+    return plan
+
+
+def _multipart(client, document: dict, files: dict[str, Path], options: dict, key: dict) -> dict:
+    upload = Upload(document, files, {"priority": str(options["priority"]),
+                                      "publish": "true" if options["publish"] else "false"})
+    if files and upload.file_bytes >= PROGRESS_FROM:
+        click.echo(f"Uploading {len(files)} files ({_mb(upload.file_bytes)}) with the plan",
+                   err=True)
+    return client.retrying(
+        lambda: client.stream("POST", "/plans", upload.chunks(), upload.length,
+                              upload.content_type, key),
+        patience=60, on_wait=_resending)
 
 
 def _resending(exc, attempt: int) -> None:
@@ -209,16 +246,17 @@ def plan_exec(client, plan_file: Path, priority: int, no_publish: bool, wait: bo
     from fastpath.plan.schema import load_plan_file
 
     document, files = load_plan_file(plan_file)
-    upload = Upload(document, files, {"priority": str(priority),
-                                      "publish": "false" if no_publish else "true"})
-    if files and upload.file_bytes >= PROGRESS_FROM:
-        click.echo(f"Uploading {len(files)} files ({_mb(upload.file_bytes)}) with the plan",
-                   err=True)
+    options = {"priority": priority, "publish": not no_publish}
+    # before any byte of a file: token, capability, the plan and its SUT class
+    checked = _dry_run(client, document, options)
     key = {"Idempotency-Key": uuid.uuid4().hex}  # a retry never queues the plan twice
-    doc = client.retrying(
-        lambda: client.stream("POST", "/plans", upload.chunks(), upload.length,
-                              upload.content_type, key),
-        patience=60, on_wait=_resending)
+    if checked:
+        digests, _ = send_missing(client, files)
+        doc = client.retrying(
+            lambda: client.post("/plans", {"plan": by_digest(document, digests), **options}, key),
+            patience=60, on_wait=_resending)
+    else:  # a scheduler of an older release: the whole plan as one multipart upload
+        doc = _multipart(client, document, files, options, key)
     plan = doc["plan"]
     if not as_json:
         click.echo(f"Plan {plan['id']} queued on SUT class {plan['sutclass']}: "

@@ -237,5 +237,22 @@ class Cursor(BaseModel):
     position = pw.BigIntegerField(default=0)
 
 
+class BlobOwner(BaseModel):
+    """A user who has shown they hold a blob's content: uploaded it, or had it in a plan.
+
+    Blobs are stored once per content, but a user may refer to one in a plan
+    (or be told the server has it) only after sending those bytes once: a
+    digest alone, seen in someone's plan, never gives access to the file.
+    """
+
+    user = pw.ForeignKeyField(User)
+    user_id: int
+    digest = pw.CharField(max_length=71)  # "sha256:<hex>"
+    at = pw.DoubleField()  # last upload or use; rows of a swept blob go with it
+
+    class Meta:
+        indexes = ((("user", "digest"), True), (("digest",), False))
+
+
 ALL = [SchemaVersion, User, SutClass, Sut, Lease, LeaseKey, Plan, Job, Usage, Event, Leader, Change,
-       Delivery, Cursor]
+       Delivery, Cursor, BlobOwner]

@@ -8,6 +8,7 @@ import re
 import signal
 
 import pytest
+import yaml
 
 from tests.e2e.scheduler import Scheduler, free_port
 from tests.e2e.test_foundation import write_sutclasses
@@ -134,3 +135,28 @@ def test_a_client_that_sends_the_whole_body_first_still_reads_the_refusal(server
     assert resp.status == 401
     assert json.loads(resp.read())["description"] == "unknown token"
     conn.close()
+
+
+def test_a_wrong_token_or_a_misspelt_class_fails_before_any_file_byte(server, big_plan, tmp_path):
+    """The dry run: one small request is all a 64 MB plan sends before it is refused."""
+    from tests.e2e.proxy import CountingProxy
+
+    misspelt = tmp_path / "misspelt.yaml"
+    doc = yaml.safe_load(big_plan.read_text())
+    misspelt.write_text(yaml.safe_dump({**doc, "sut": {"sutclass": "dmeo"}}))
+    for name in ("Image", "modules.tar.xz"):
+        (tmp_path / name).symlink_to(big_plan.parent / name)
+    proxy = CountingProxy(server.port)
+    try:
+        for plan, token, message, status in [
+                (big_plan, "fpt_wrong", "unknown token", 3),
+                (misspelt, None, "no SUT class named 'dmeo'", 4)]:
+            proxy.reset()
+            done = server.cli("sched", "plan-exec", str(plan), "--url", proxy.url, token=token,
+                              check=False)
+            assert done.stderr == f"Error: {message}\n", done.stderr
+            assert done.returncode == status
+            assert proxy.requests == ["POST /plans HTTP/1.1"]
+            assert proxy.sent < 64 * 1024
+    finally:
+        proxy.close()

@@ -115,3 +115,34 @@ def test_unreferenced_blobs_go_after_the_grace_period(scheduler, wait_until):
     s.start()
     wait_until(lambda: old not in files(s)["blobs"], what="the old orphan to be swept")
     assert sorted(files(s)["blobs"]) == sorted([kept, young])
+
+
+def test_a_blob_sent_ahead_of_a_plan_that_never_came_is_swept(scheduler, wait_until):
+    """`PUT /blobs/...`: a body that is not its digest leaves nothing; a good one that no plan
+    refers to goes after the grace period, and its sender is told to send it again."""
+    import hashlib
+
+    s = scheduler(boot="power_cycle")
+    s.start()
+    token = s.admin_token()
+    data = b"a kernel sent ahead" * 1000
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    status, out = send(s, token, "PUT", f"/blobs/sha256:{'0' * 64}", data,
+                       {"Content-Type": "application/octet-stream"})
+    assert status == 400, out
+    assert files(s) == {"tmp": [], "blobs": []}
+    status, out = send(s, token, "PUT", f"/blobs/{digest}", data,
+                       {"Content-Type": "application/octet-stream"})
+    assert status == 201, out
+    assert files(s) == {"tmp": [], "blobs": [digest[7:]]}
+    ask = json.dumps({"digests": [digest]}).encode()
+    assert send(s, token, "POST", "/blobs/missing", ask,
+                {"Content-Type": "application/json"})[1]["missing"] == []
+    s.stop()
+    path = s.workdir / "sched_storage" / "blobs" / digest[7:9] / digest[7:]
+    hours_ago = time.time() - 2 * 3600
+    os.utime(path, (hours_ago, hours_ago))
+    s.start()
+    wait_until(lambda: files(s)["blobs"] == [], what="the unreferenced blob to be swept")
+    assert send(s, token, "POST", "/blobs/missing", ask,
+                {"Content-Type": "application/json"})[1]["missing"] == [digest]

@@ -131,6 +131,14 @@ def test_upgrade_keeps_every_record(old_database):
         from fastpath.store.models import Cursor, Delivery
 
         assert Delivery.select().count() == 0 and Cursor.select().count() == 0
+        # m0011: who holds which uploaded blob, empty; a user can be recorded as holding one
+        from fastpath.store.models import BlobOwner
+        from fastpath.store.queries import blobs
+
+        assert BlobOwner.select().count() == 0
+        holder = User.select().order_by(User.id).first()
+        blobs.own(holder, ["sha256:" + "ab" * 32], 1.0)
+        assert blobs.owned(holder, ["sha256:" + "ab" * 32]) == {"sha256:" + "ab" * 32}
         # m0002: the indexes exist whichever code created the database
         for table, columns in LATE_INDEXES.items():
             assert columns in upgraded[table][1], (table, upgraded[table][1])
