@@ -2,7 +2,8 @@
 
 `fastpath sched run` bootstraps (schema, first admin, SUT classes) and then
 starts two children, the controller and the API (a gunicorn arbiter with
-threaded workers). It forwards SIGTERM/SIGINT to both, SIGHUP to the
+threaded workers), sharing one directory of Prometheus metrics so that the
+API's /metrics shows the controller's too. It forwards SIGTERM/SIGINT to both, SIGHUP to the
 controller (re-read `--sutclasses`), and stops both if either dies. Every
 child asks the kernel to kill it when its parent dies (PR_SET_PDEATHSIG), so
 a SIGKILLed scheduler leaves no process acting on its own.
@@ -47,6 +48,8 @@ class Settings:
     webhooks: tuple[str, ...] = ()
     webhook_secret_file: Path | None = None
     extra: dict = field(default_factory=dict)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None  # the controller's own /metrics (`sched controller`)
 
 
 def die_with_parent(parent: int | None = None) -> None:
@@ -101,9 +104,51 @@ def bootstrap(settings: Settings, *, sync: bool) -> None:
             log.info("SUT classes synced: %s", {k: v for k, v in changed.items() if v})
 
 
+# --- metrics: one directory that the processes of a run share (fastpath.metrics) ----------
+
+METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+METRICS_SHARED = "FASTPATH_METRICS_SHARED"  # set by `sched run`: its children find the directory ready
+
+
+def metrics_dir() -> tuple[str, bool]:
+    """The directory this run's processes share their metrics in, emptied of an earlier run's;
+    and whether it was made here (a temporary one, removed at the end)."""
+    given = os.environ.get(METRICS_ENV)
+    if not given:
+        import tempfile
+
+        return tempfile.mkdtemp(prefix="fastpath-metrics-"), True
+    path = Path(given)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):  # counts of processes that are gone would add up forever
+        stale.unlink()
+    return given, False
+
+
+def own_metrics_dir() -> str | None:
+    """Before anything imports prometheus_client: give this process (and its forks) the shared
+    directory, unless `sched run` did. Returns a directory to remove on exit, if made here."""
+    if os.environ.get(METRICS_SHARED) == "1" and os.environ.get(METRICS_ENV):
+        return None
+    path, made = metrics_dir()
+    os.environ[METRICS_ENV] = path
+    return path if made else None
+
+
+def worker_exited(server, worker) -> None:
+    """gunicorn's child_exit: a dead worker's gauges must not count (its counters still do)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def serve_api(settings: Settings) -> None:
     """Run the API under gunicorn in this process (the arbiter), until SIGTERM/SIGINT."""
+    import shutil
+
     from gunicorn.app.base import BaseApplication
+
+    made = own_metrics_dir()
 
     class Api(BaseApplication):
         def load_config(self) -> None:
@@ -119,6 +164,7 @@ def serve_api(settings: Settings) -> None:
                 # schedulers on a host would fight over it, and we do not use it
                 "control_socket_disable": True,
                 "post_fork": lambda server, worker: die_with_parent(),
+                "child_exit": worker_exited,
                 **settings.extra.get("gunicorn", {}),
             }
             for key, value in options.items():
@@ -134,7 +180,11 @@ def serve_api(settings: Settings) -> None:
                              resultstore=settings.resultstore)
             return DrainAfterRefusal(app, limit=settings.max_upload)
 
-    Api().run()
+    try:
+        Api().run()
+    finally:
+        if made:
+            shutil.rmtree(made, ignore_errors=True)
 
 
 def child_argv(verb: str, settings: Settings) -> list[str]:
@@ -158,9 +208,14 @@ def child_argv(verb: str, settings: Settings) -> list[str]:
 
 def supervise(settings: Settings) -> int:
     """`sched run`: start the controller and the API, stop both together."""
+    import shutil
+
     me = os.getpid()
+    shared, made = metrics_dir()  # one /metrics on the API shows the controller's too
+    env = {**os.environ, METRICS_ENV: shared, METRICS_SHARED: "1"}
     procs = {
-        verb: subprocess.Popen(child_argv(verb, settings), preexec_fn=lambda: die_with_parent(me))
+        verb: subprocess.Popen(child_argv(verb, settings), env=env,
+                               preexec_fn=lambda: die_with_parent(me))
         for verb in ("controller", "api")
     }
     stopping = []
@@ -192,6 +247,8 @@ def supervise(settings: Settings) -> int:
             p.wait(timeout=15)
         except subprocess.TimeoutExpired:
             p.kill()
+    if made:
+        shutil.rmtree(shared, ignore_errors=True)
     return code
 
 
@@ -205,6 +262,8 @@ def serve_controller(settings: Settings) -> None:
     from fastpath.store.db import db
 
     tuning = tuning_from(os.environ.get("FASTPATH_TUNING"))
+    if settings.metrics_port is not None:  # before anything is created, as check_port
+        serve_metrics(settings.metrics_host, settings.metrics_port)
     bootstrap(settings, sync=True)
 
     def resync() -> None:
@@ -226,6 +285,19 @@ def serve_controller(settings: Settings) -> None:
 
     signal.signal(signal.SIGHUP, reload)
     controller.run(stop)
+
+
+def serve_metrics(host: str, port: int) -> None:
+    """The controller's own metrics on http://HOST:PORT/metrics, from a thread of this process."""
+    from prometheus_client import start_http_server
+
+    from fastpath.errors import FastpathError
+    from fastpath.metrics import process_registry
+
+    try:
+        start_http_server(port, addr=host, registry=process_registry())
+    except OSError as exc:
+        raise FastpathError(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}") from exc
 
 
 def register_workers(controller: Controller, settings: Settings) -> None:
