@@ -5,18 +5,25 @@ After a known sequence of leases and a plan, every scrape (whichever worker
 answers) agrees with the database: the gauges count its rows, the hand-over
 and job step histograms replay its usage intervals and recorded steps, and
 the request counts add up over both workers. The controller's pass and lead
-are in the same scrape, through the run's shared metrics directory.
+are in the same scrape, through the run's shared metrics directory. A real Prometheus
+(Debian's) scrapes it, configured by deploy/prometheus.yml.example.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import sqlite3
+import subprocess
+import urllib.parse
 import urllib.request
 from collections import Counter, defaultdict
+from pathlib import Path
 
 import pytest
+import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.e2e.scheduler import FASTPATH, TOKEN, free_port
@@ -195,3 +202,49 @@ def test_a_split_controller_serves_its_own_metrics(suts, tmp_path, wait_until):
     finally:
         for p in procs:
             p.stop()
+
+
+def test_a_real_prometheus_scrapes_it_with_the_example_configuration(scheduler, tmp_path, wait_until):
+    """Debian's Prometheus, configured by deploy/prometheus.yml.example (the API target pointed at
+    this scheduler), reads every sample; promtool finds nothing to lint in the exposition."""
+    assert shutil.which("prometheus") and shutil.which("promtool"), "run scripts/bootstrap test"
+    s = scheduler(boot="none")
+    s.start()
+    with urllib.request.urlopen(s.url + "/metrics", timeout=10) as r:
+        text = r.read()
+    lint = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, timeout=60)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+
+    example = Path(__file__).resolve().parents[2] / "deploy" / "prometheus.yml.example"
+    config = yaml.safe_load(example.read_text())
+    config["global"]["scrape_interval"] = "1s"
+    api = next(job for job in config["scrape_configs"] if job["job_name"] == "fastpath-api")
+    api["static_configs"] = [{"targets": [f"127.0.0.1:{s.port}"]}]
+    config["scrape_configs"] = [api]
+    (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
+    port = free_port()
+    with (tmp_path / "prometheus.log").open("w") as log:
+        prom = subprocess.Popen(["prometheus", f"--config.file={tmp_path / 'prometheus.yml'}",
+                                 f"--storage.tsdb.path={tmp_path / 'tsdb'}",
+                                 f"--web.listen-address=127.0.0.1:{port}"],
+                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        def query(expr: str) -> list | None:
+            url = f"http://127.0.0.1:{port}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+            try:
+                with urllib.request.urlopen(url, timeout=5) as r:
+                    return json.load(r)["data"]["result"] or None
+            except OSError:
+                return None
+
+        up = wait_until(lambda: query('up{job="fastpath-api"}'), timeout=60, what="Prometheus' scrape")
+        assert up[0]["value"][1] == "1", (tmp_path / "prometheus.log").read_text()
+        free = wait_until(lambda: query('fastpath_suts{sutclass="demo",state="free"} == 2'), timeout=60,
+                          what="both SUTs free, as Prometheus read it")
+        assert free[0]["metric"]["job"] == "fastpath-api"
+        assert query("fastpath_controller_is_leader")[0]["value"][1] == "1"
+        assert query("fastpath_controller_pass_duration_seconds_count > 0")
+        assert query('fastpath_api_request_duration_seconds_count{route="/metrics",status="200"} > 0')
+    finally:
+        os.killpg(prom.pid, signal.SIGTERM)
+        prom.wait(30)
