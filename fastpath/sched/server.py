@@ -130,6 +130,9 @@ def own_metrics_dir() -> str | None:
     directory, unless `sched run` did. Returns a directory to remove on exit, if made here."""
     if os.environ.get(METRICS_SHARED) == "1" and os.environ.get(METRICS_ENV):
         return None
+    if "prometheus_client" in sys.modules:  # too late: its values already live in memory
+        log.warning("prometheus_client was imported before %s was set: each API worker's "
+                    "/metrics shows only its own requests", METRICS_ENV)
     path, made = metrics_dir()
     os.environ[METRICS_ENV] = path
     return path if made else None
