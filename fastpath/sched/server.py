@@ -2,8 +2,7 @@
 
 `fastpath sched run` bootstraps (schema, first admin, SUT classes) and then
 starts two children, the controller and the API (a gunicorn arbiter with
-threaded workers), sharing one directory of Prometheus metrics so that the
-API's /metrics shows the controller's too. It forwards SIGTERM/SIGINT to both, SIGHUP to the
+threaded workers). It forwards SIGTERM/SIGINT to both, SIGHUP to the
 controller (re-read `--sutclasses`), and stops both if either dies. Every
 child asks the kernel to kill it when its parent dies (PR_SET_PDEATHSIG), so
 a SIGKILLed scheduler leaves no process acting on its own.
@@ -110,32 +109,43 @@ METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 METRICS_SHARED = "FASTPATH_METRICS_SHARED"  # set by `sched run`: its children find the directory ready
 
 
-def metrics_dir() -> tuple[str, bool]:
-    """The directory this run's processes share their metrics in, emptied of an earlier run's;
-    and whether it was made here (a temporary one, removed at the end)."""
-    given = os.environ.get(METRICS_ENV)
-    if not given:
-        import tempfile
-
-        return tempfile.mkdtemp(prefix="fastpath-metrics-"), True
-    path = Path(given)
-    path.mkdir(parents=True, exist_ok=True)
-    for stale in path.glob("*.db"):  # counts of processes that are gone would add up forever
-        stale.unlink()
-    return given, False
+def shared_metrics_env() -> dict[str, str]:
+    """`sched run`: its children's environment, with one metrics directory for all of them."""
+    return {**os.environ, METRICS_ENV: _metrics_dir(), METRICS_SHARED: "1"}
 
 
-def own_metrics_dir() -> str | None:
-    """Before anything imports prometheus_client: give this process (and its forks) the shared
-    directory, unless `sched run` did. Returns a directory to remove on exit, if made here."""
+def own_metrics_dir() -> None:
+    """Before anything imports prometheus_client: give this process (and its forks, the API
+    workers) a metrics directory of their own, unless `sched run` gave them one."""
     if os.environ.get(METRICS_SHARED) == "1" and os.environ.get(METRICS_ENV):
-        return None
+        return
     if "prometheus_client" in sys.modules:  # too late: its values already live in memory
         log.warning("prometheus_client was imported before %s was set: each API worker's "
                     "/metrics shows only its own requests", METRICS_ENV)
-    path, made = metrics_dir()
-    os.environ[METRICS_ENV] = path
-    return path if made else None
+    os.environ[METRICS_ENV] = _metrics_dir()
+
+
+def _metrics_dir() -> str:
+    """$PROMETHEUS_MULTIPROC_DIR emptied of an earlier run's files, or a new temporary directory
+    that this process removes when it exits (not its forks, which inherit the exit hook)."""
+    given = os.environ.get(METRICS_ENV)
+    if not given:
+        import atexit
+        import shutil
+        import tempfile
+
+        path, me = tempfile.mkdtemp(prefix="fastpath-metrics-"), os.getpid()
+
+        def remove() -> None:
+            if os.getpid() == me:
+                shutil.rmtree(path, ignore_errors=True)
+
+        atexit.register(remove)
+        return path
+    Path(given).mkdir(parents=True, exist_ok=True)
+    for stale in Path(given).glob("*.db"):  # counts of processes that are gone would add up forever
+        stale.unlink()
+    return given
 
 
 def worker_exited(server, worker) -> None:
@@ -147,11 +157,9 @@ def worker_exited(server, worker) -> None:
 
 def serve_api(settings: Settings) -> None:
     """Run the API under gunicorn in this process (the arbiter), until SIGTERM/SIGINT."""
-    import shutil
-
     from gunicorn.app.base import BaseApplication
 
-    made = own_metrics_dir()
+    own_metrics_dir()
 
     class Api(BaseApplication):
         def load_config(self) -> None:
@@ -183,11 +191,7 @@ def serve_api(settings: Settings) -> None:
                              resultstore=settings.resultstore)
             return DrainAfterRefusal(app, limit=settings.max_upload)
 
-    try:
-        Api().run()
-    finally:
-        if made:
-            shutil.rmtree(made, ignore_errors=True)
+    Api().run()
 
 
 def child_argv(verb: str, settings: Settings) -> list[str]:
@@ -211,11 +215,8 @@ def child_argv(verb: str, settings: Settings) -> list[str]:
 
 def supervise(settings: Settings) -> int:
     """`sched run`: start the controller and the API, stop both together."""
-    import shutil
-
     me = os.getpid()
-    shared, made = metrics_dir()  # one /metrics on the API shows the controller's too
-    env = {**os.environ, METRICS_ENV: shared, METRICS_SHARED: "1"}
+    env = shared_metrics_env()  # one /metrics on the API shows the controller's too
     procs = {
         verb: subprocess.Popen(child_argv(verb, settings), env=env,
                                preexec_fn=lambda: die_with_parent(me))
@@ -250,8 +251,6 @@ def supervise(settings: Settings) -> int:
             p.wait(timeout=15)
         except subprocess.TimeoutExpired:
             p.kill()
-    if made:
-        shutil.rmtree(shared, ignore_errors=True)
     return code
 
 

@@ -252,3 +252,18 @@ def test_a_real_prometheus_scrapes_it_with_the_example_configuration(scheduler, 
     finally:
         os.killpg(prom.pid, signal.SIGTERM)
         prom.wait(30)
+    # the run's metrics directory (a temporary one: none was given) is removed when it stops
+    dirs = {environ(pid).get("PROMETHEUS_MULTIPROC_DIR") for pid in s.group_alive()} - {None}
+    assert len(dirs) == 1, dirs
+    shared = Path(dirs.pop())
+    assert shared.is_dir() and list(shared.glob("histogram_*.db"))
+    assert s.stop() == 0
+    assert not shared.exists()
+
+
+def environ(pid: int) -> dict[str, str]:
+    try:
+        raw = Path(f"/proc/{pid}/environ").read_bytes()
+    except OSError:
+        return {}
+    return dict(item.split("=", 1) for item in raw.decode(errors="replace").split("\0") if "=" in item)
