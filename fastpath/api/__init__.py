@@ -19,6 +19,7 @@ from fastpath.api.events import Events
 from fastpath.api.healthz import Healthz
 from fastpath.api.jobs import Jobs
 from fastpath.api.leases import Leases
+from fastpath.api.metrics import Metrics, RequestTimer
 from fastpath.api.middleware import Authentication, Database, QueryParameters
 from fastpath.api.openapi import OpenAPI
 from fastpath.api.plans import Plans
@@ -40,12 +41,15 @@ def create_app(
     sleep: Callable[[float], None] = time.sleep,
     resultstore: str | None = None,
 ) -> falcon.App:
-    middleware: list[Any] = [Database(), Authentication(), QueryParameters(openapi.document())]
+    # the timer first: it sees every request whole, refusals and errors included
+    middleware: list[Any] = [RequestTimer(), Database(), Authentication(),
+                             QueryParameters(openapi.document())]
     app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
     app.add_route("/healthz", Healthz())
     app.add_route("/openapi.json", OpenAPI())
+    app.add_route("/metrics", Metrics(clock))
     users = Users(clock)
     app.add_route("/users", users)
     app.add_route("/users/{name}", users, suffix="item")

@@ -261,6 +261,11 @@ PATHS = {
         "summary": "This document", "security": [],
         "responses": {"200": {"description": "the OpenAPI document",
                               "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+    "/metrics": {"get": {
+        "summary": "The lab's metrics in Prometheus' text format (no token: no label names a user)",
+        "security": [],
+        "responses": {"200": {"description": "Prometheus text exposition format 0.0.4",
+                              "content": {"text/plain": {"schema": {"type": "string"}}}}}}},
     "/users": {
         "post": {
             "summary": "Create a user and its token (admin)",

@@ -91,6 +91,12 @@ webhook_options = [
          type=click.Path(exists=True, dir_okay=False, path_type=Path),
          help="File holding the webhooks' HMAC-SHA256 secret [else $FASTPATH_WEBHOOK_SECRET]."),
 ]
+metrics_options = [
+    _opt("--metrics-host", envvar="FASTPATH_METRICS_HOST", default="127.0.0.1",
+         help="Address the controller's Prometheus metrics listen on (with --metrics-port)."),
+    _opt("--metrics-port", envvar="FASTPATH_METRICS_PORT", default=None, type=click.IntRange(1, 65535),
+         help="Serve the controller's Prometheus metrics on this port, at /metrics [default: not served]."),
+]
 log_option = _opt("--log-level", envvar="FASTPATH_LOG_LEVEL", default="info",
                   type=click.Choice(["debug", "info", "warning", "error"]), help="Log verbosity.")
 
@@ -108,7 +114,7 @@ def _settings(**kw):
     from fastpath.sched.server import Settings, webhook_urls
 
     names = ("database", "storage", "sutclasses", "resultstore", "host", "port", "workers",
-             "threads", "max_upload", "webhook_secret_file")
+             "threads", "max_upload", "webhook_secret_file", "metrics_host", "metrics_port")
     hooks = webhook_urls(kw.get("webhook") or (), kw.get("webhooks_file"))
     return Settings(webhooks=hooks, **{k: v for k, v in kw.items() if k in names and v is not None})
 
@@ -158,7 +164,7 @@ def api(log_level: str, **kw) -> None:
 
 @sched.command()
 @_apply([database_option, storage_option, sutclasses_option, resultstore_option,
-         *webhook_options, log_option])
+         *webhook_options, *metrics_options, log_option])
 @reports_errors
 def controller(log_level: str, **kw) -> None:
     """Run only the controller (for split deployments: one active, others stand by)."""

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Protocol
 
-from fastpath.control import failpoints, holder
+from fastpath.control import failpoints, holder, metrics
 from fastpath.control.leasing import Leasing
 from fastpath.control.prober import Prober
 from fastpath.control.tuning import Tuning
@@ -113,6 +113,7 @@ class Controller:
             taken = False
         if taken and self._lost.is_set() and self.leading_since is not None:
             taken = False  # a fenced write failed: step down once before leading again
+        metrics.IS_LEADER.set(1 if taken else 0)
         if taken:
             self._renewed = now
             if self.leading_since is None:
@@ -146,7 +147,8 @@ class Controller:
                             or self._alarm_rang()):
                         self.wake.clear()
                         last_seen = seen
-                        self.run_once()
+                        with metrics.PASS_SECONDS.time():
+                            self.run_once()
                         next_pass = self.clock() + self.tuning.tick
                 except Exception:  # the loop never dies; the next pass re-reads everything
                     log.exception("controller pass failed")
@@ -169,6 +171,7 @@ class Controller:
             except Exception:
                 log.exception("cannot release leadership")
             self.leading_since = None
+            metrics.IS_LEADER.set(0)
 
     def run_once(self) -> None:
         """One level-triggered pass: start whatever is due. Never waits for SSH."""
@@ -201,8 +204,11 @@ class Controller:
                 # stamped now, not at the pass's start: the SUT may have been freed after that,
                 # and its usage must not seem to begin before its previous holder's ended
                 if a.demand.kind == "job":
+                    at = self.clock()
                     with self.fence():
-                        jobs.assign_job(a.demand.id, a.sut.id, self.clock())
+                        assigned = jobs.assign_job(a.demand.id, a.sut.id, at)
+                    if assigned:
+                        metrics.handed_over("job", a.sut.id, a.demand.queued_at, at)
                 else:  # never hand a person a SUT that has not answered a new connection just now
                     self.leasing.hand_over(a.demand.id, a.sut.id, a.sut.fresh)
 

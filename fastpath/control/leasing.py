@@ -23,7 +23,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
-from fastpath.control import failpoints, prober
+from fastpath.control import failpoints, metrics, prober
 from fastpath.control.reset import Resetter, baseline
 from fastpath.control.steps import this_host
 from fastpath.core import guard, sshkeys
@@ -59,9 +59,13 @@ class Leasing:
         and there is no key to install, else after a new connection (in a worker)."""
         ctl = self.controller
         facts = suts.get_sut(sut_id).facts or {}
-        if fresh and not leases.get_lease(lease_id).ssh_key and baseline(facts, facts):
+        lease = leases.get_lease(lease_id)
+        if fresh and not lease.ssh_key and baseline(facts, facts):
+            at = ctl.clock()
             with ctl.fence():
-                leases.grant_lease(lease_id, sut_id, ctl.clock())
+                granted = leases.grant_lease(lease_id, sut_id, at)
+            if granted:
+                metrics.handed_over("lease", sut_id, lease.queued_at, at)
             return
         # as a probe of that SUT: no other probe or hand-over runs on it meanwhile
         ctl.submit("probe", [sut_id], lambda sid: self._hand_over(lease_id, sid))
@@ -99,9 +103,12 @@ class Leasing:
                     leases.note_access(lease_id, "key not installed: the SUT is the "
                                        "scheduler's own host (lessee_keys_on_own_host is off)")
             installed = install
+            at = ctl.clock()
             with ctl.fence():
-                granted = leases.grant_lease(lease_id, sut_id, ctl.clock(),
+                granted = leases.grant_lease(lease_id, sut_id, at,
                                              kernel=(seen["release"], seen["cmdline"]))
+            if granted:
+                metrics.handed_over("lease", sut_id, lease.queued_at, at)
             if installed and not granted:  # cancelled meanwhile: take the key back now
                 self._remove(remote, sut_id, [lease_id])
         except SshError as exc:

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
-from fastpath.control import failpoints
+from fastpath.control import failpoints, metrics
 from fastpath.control.steps import Ctx, Done, Next, Remotes, Steps
 from fastpath.control.tuning import Tuning
 from fastpath.core import backoff
@@ -117,7 +117,8 @@ class JobRunner:
 
     def _record(self, ctx: Ctx, outcome: Next) -> bool:
         """Record the next step (and progress) before acting on it; False if the job moved on."""
-        if outcome.step != ctx.job.step:
+        moved = outcome.step != ctx.job.step
+        if moved:
             failpoints.reach(f"after-{ctx.job.step}")
         merged = {**ctx.progress, **outcome.progress}
         fields = {"session_id": merged["session_id"]} if merged.get("session_id") else {}
@@ -127,8 +128,11 @@ class JobRunner:
                 suts.set_facts(ctx.sut.id, outcome.sut_facts)
             if ctx.job.state == JobState.ASSIGNED:  # past connect: the job has its SUT
                 jobs.start_running(ctx.job, now)
-            return jobs.record_step(ctx.job, outcome.step, now, progress=merged,
-                                    due_at=now + outcome.after, **fields)
+            recorded = jobs.record_step(ctx.job, outcome.step, now, progress=merged,
+                                        due_at=now + outcome.after, **fields)
+        if recorded and moved:  # the step before it has ended
+            metrics.steps_ended(ctx.progress.get("steps", [])[-2:])
+        return recorded
 
     def _finish(self, ctx: Ctx, done: Done) -> None:
         with self.fence():
@@ -137,10 +141,13 @@ class JobRunner:
             else:  # the results are safe; the SUT is suspect
                 self._sut_failed(ctx, done.sut_error)
         failpoints.reach("after-cleanup")
+        now = self.clock()
         with self.fence():
-            jobs.finish_job(ctx.job, JobState.COMPLETED, self.clock(),
-                            publish=bool(ctx.plan.publish and self.publish_to),
-                            results=done.results, errors=done.errors)
+            finished = jobs.finish_job(ctx.job, JobState.COMPLETED, now,
+                                       publish=bool(ctx.plan.publish and self.publish_to),
+                                       results=done.results, errors=done.errors)
+        if finished:  # its last step ended with it
+            metrics.steps_ended(ctx.progress.get("steps", [])[-1:], end=now)
 
     def _requeue(self, ctx: Ctx, reason: str, *, blame_sut: bool, delay: float | None = None,
                  avoid: list[int] | None = None, boot_failure: bool = False) -> None:

@@ -47,6 +47,8 @@ class Settings:
     webhooks: tuple[str, ...] = ()
     webhook_secret_file: Path | None = None
     extra: dict = field(default_factory=dict)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None  # the controller's own /metrics (`sched controller`)
 
 
 def die_with_parent(parent: int | None = None) -> None:
@@ -101,9 +103,63 @@ def bootstrap(settings: Settings, *, sync: bool) -> None:
             log.info("SUT classes synced: %s", {k: v for k, v in changed.items() if v})
 
 
+# --- metrics: one directory that the processes of a run share (fastpath.metrics) ----------
+
+METRICS_ENV = "PROMETHEUS_MULTIPROC_DIR"
+METRICS_SHARED = "FASTPATH_METRICS_SHARED"  # set by `sched run`: its children find the directory ready
+
+
+def shared_metrics_env() -> dict[str, str]:
+    """`sched run`: its children's environment, with one metrics directory for all of them."""
+    return {**os.environ, METRICS_ENV: _metrics_dir(), METRICS_SHARED: "1"}
+
+
+def own_metrics_dir() -> None:
+    """Before anything imports prometheus_client: give this process (and its forks, the API
+    workers) a metrics directory of their own, unless `sched run` gave them one."""
+    if os.environ.get(METRICS_SHARED) == "1" and os.environ.get(METRICS_ENV):
+        return
+    if "prometheus_client" in sys.modules:  # too late: its values already live in memory
+        log.warning("prometheus_client was imported before %s was set: each API worker's "
+                    "/metrics shows only its own requests", METRICS_ENV)
+    os.environ[METRICS_ENV] = _metrics_dir()
+
+
+def _metrics_dir() -> str:
+    """$PROMETHEUS_MULTIPROC_DIR emptied of an earlier run's files, or a new temporary directory
+    that this process removes when it exits (not its forks, which inherit the exit hook)."""
+    given = os.environ.get(METRICS_ENV)
+    if not given:
+        import atexit
+        import shutil
+        import tempfile
+
+        path, me = tempfile.mkdtemp(prefix="fastpath-metrics-"), os.getpid()
+
+        def remove() -> None:
+            if os.getpid() == me:
+                shutil.rmtree(path, ignore_errors=True)
+
+        atexit.register(remove)
+        return path
+    Path(given).mkdir(parents=True, exist_ok=True)
+    for stale in Path(given).glob("*.db"):  # counts of processes that are gone would add up forever
+        stale.unlink()
+    return given
+
+
+def worker_exited(server, worker) -> None:
+    """gunicorn's child_exit: a dead worker's gauges must not count (its counters still do)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
 def serve_api(settings: Settings) -> None:
     """Run the API under gunicorn in this process (the arbiter), until SIGTERM/SIGINT."""
     from gunicorn.app.base import BaseApplication
+
+    own_metrics_dir()
 
     class Api(BaseApplication):
         def load_config(self) -> None:
@@ -119,6 +175,7 @@ def serve_api(settings: Settings) -> None:
                 # schedulers on a host would fight over it, and we do not use it
                 "control_socket_disable": True,
                 "post_fork": lambda server, worker: die_with_parent(),
+                "child_exit": worker_exited,
                 **settings.extra.get("gunicorn", {}),
             }
             for key, value in options.items():
@@ -159,8 +216,10 @@ def child_argv(verb: str, settings: Settings) -> list[str]:
 def supervise(settings: Settings) -> int:
     """`sched run`: start the controller and the API, stop both together."""
     me = os.getpid()
+    env = shared_metrics_env()  # one /metrics on the API shows the controller's too
     procs = {
-        verb: subprocess.Popen(child_argv(verb, settings), preexec_fn=lambda: die_with_parent(me))
+        verb: subprocess.Popen(child_argv(verb, settings), env=env,
+                               preexec_fn=lambda: die_with_parent(me))
         for verb in ("controller", "api")
     }
     stopping = []
@@ -205,6 +264,8 @@ def serve_controller(settings: Settings) -> None:
     from fastpath.store.db import db
 
     tuning = tuning_from(os.environ.get("FASTPATH_TUNING"))
+    if settings.metrics_port is not None:  # before anything is created, as check_port
+        serve_metrics(settings.metrics_host, settings.metrics_port)
     bootstrap(settings, sync=True)
 
     def resync() -> None:
@@ -226,6 +287,19 @@ def serve_controller(settings: Settings) -> None:
 
     signal.signal(signal.SIGHUP, reload)
     controller.run(stop)
+
+
+def serve_metrics(host: str, port: int) -> None:
+    """The controller's own metrics on http://HOST:PORT/metrics, from a thread of this process."""
+    from prometheus_client import start_http_server
+
+    from fastpath.errors import FastpathError
+    from fastpath.metrics import process_registry
+
+    try:
+        start_http_server(port, addr=host, registry=process_registry())
+    except OSError as exc:
+        raise FastpathError(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}") from exc
 
 
 def register_workers(controller: Controller, settings: Settings) -> None:
