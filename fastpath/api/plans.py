@@ -25,7 +25,7 @@ from fastpath.api.request import (
     parse_json,
 )
 from fastpath.api.views import plan_view
-from fastpath.core.states import ACTIVE_PLAN, PlanState, parse_states
+from fastpath.core.states import ACTIVE_PLAN, JobState, PlanState, parse_states
 from fastpath.errors import Conflict, Invalid, TooLarge
 from fastpath.plan import schema
 from fastpath.plan.split import split
@@ -141,7 +141,9 @@ class Plans:
         states = state_filter(req, PlanState, ACTIVE_PLAN, parse_states)
         found = plans.list_plans(states, owner_filter(req))
         counts = plans.job_counts([p.id for p in found])
-        queues = Queues(self.queues, self.clock())
+        queues = Queues(self.queues, self.clock()).prepare(
+            p.sutclass for p in found
+            if p.state in ACTIVE_PLAN and counts[p.id][JobState.QUEUED])
         resp.media = {"status": "success",
                       "plans": [plan_view(p, queues, counts.get(p.id)) for p in found]}
 

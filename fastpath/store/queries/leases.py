@@ -39,19 +39,21 @@ def request_lease(user: User, sutclass: str, priority: int, now: float,
     return lease, True
 
 
+def _leases() -> pw.ModelSelect[Lease]:
+    """Leases with their user, class and SUT (if any) in the same statement."""
+    return (Lease.select(Lease, User, SutClass, Sut).join(User).switch(Lease).join(SutClass)
+            .switch(Lease).join(Sut, pw.JOIN.LEFT_OUTER))
+
+
 def get_lease(id: int) -> Lease:
-    lease = (
-        Lease.select(Lease, User, SutClass)
-        .join(User).switch(Lease).join(SutClass)
-        .where(Lease.id == id).first()
-    )
+    lease = _leases().where(Lease.id == id).first()
     if lease is None:
         raise NotFound(f"no lease {id}")
     return lease
 
 
 def list_leases(states: list[str] | None, user_ids: list[int] | None) -> list[Lease]:
-    query = Lease.select(Lease, User, SutClass).join(User).switch(Lease).join(SutClass)
+    query = _leases()
     if states is not None:
         query = query.where(Lease.state.in_(states))
     if user_ids is not None:
