@@ -18,7 +18,7 @@ from fastpath.api.events import Events
 from fastpath.api.healthz import Healthz
 from fastpath.api.jobs import Jobs
 from fastpath.api.leases import Leases
-from fastpath.api.middleware import Authentication, Database, QueryParameters
+from fastpath.api.middleware import Authentication, Database, QueryParameters, Tokens
 from fastpath.api.openapi import OpenAPI
 from fastpath.api.plans import Plans
 from fastpath.api.queue import QueueCache
@@ -26,6 +26,7 @@ from fastpath.api.sutclasses import SutClasses
 from fastpath.api.suts import Suts
 from fastpath.api.users import Users
 from fastpath.store.files import Storage
+from fastpath.store.queries.plans import MAX_QUEUED_JOBS
 
 # Ids are 64-bit in every database; a larger number names no record (404), never a 500.
 ID = f"{{id:int(min=1,max={2**63 - 1})}}"
@@ -38,14 +39,16 @@ def create_app(
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
     resultstore: str | None = None,
+    max_queued_jobs: int | None = MAX_QUEUED_JOBS,
 ) -> falcon.App:
-    middleware: list[Any] = [Database(), Authentication(), QueryParameters(openapi.document())]
+    known = Tokens(clock)
+    middleware: list[Any] = [Database(), Authentication(known), QueryParameters(openapi.document())]
     app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
     app.add_route("/healthz", Healthz())
     app.add_route("/openapi.json", OpenAPI())
-    users = Users(clock)
+    users = Users(clock, known)
     app.add_route("/users", users)
     app.add_route("/users/{name}", users, suffix="item")
     app.add_route("/users/{name}/token", users, suffix="token")
@@ -63,7 +66,7 @@ def create_app(
     app.add_route("/leases/" + ID + "/release", leases, suffix="release")
     app.add_route("/leases/" + ID + "/extend", leases, suffix="extend")
     if storage is not None:
-        plans = Plans(clock, Storage(storage), max_upload, queues, resultstore)
+        plans = Plans(clock, Storage(storage), max_upload, queues, resultstore, max_queued_jobs)
         app.add_route("/plans", plans)
         app.add_route("/plans/" + ID, plans, suffix="item")
         app.add_route("/plans/" + ID + "/cancel", plans, suffix="cancel")

@@ -83,7 +83,7 @@ PATHS = {
         "responses": {"200": _ok({"user": _ref("User")}, ["user"]),
                       **_errors(400, 404, 413, *AUTH_ERRORS)}}},
     "/users/{name}/token": {"post": {
-        "summary": "A new token for the user; the old one stops working at once (admin)",
+        "summary": "A new token for the user; the old one stops working within 2 s (admin)",
         "parameters": [NAME],
         "responses": {"200": _ok({"user": _ref("User"), "token": {"type": "string"}},
                                  ["user", "token"]), **_errors(404, *AUTH_ERRORS)}}},

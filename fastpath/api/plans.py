@@ -39,8 +39,10 @@ SOURCE = "plan"
 
 class Plans:
     def __init__(self, clock, storage: Storage, max_upload: int, queues: QueueCache,
-                 resultstore: str | None = None) -> None:
+                 resultstore: str | None = None,
+                 max_queued_jobs: int | None = plans.MAX_QUEUED_JOBS) -> None:
         self.clock, self.storage, self.max_upload = clock, storage, max_upload
+        self.max_queued_jobs = max_queued_jobs
         self.queues = queues
         self.resultstore = masked(resultstore) if resultstore else None
 
@@ -83,10 +85,11 @@ class Plans:
             schema.check_bootless(plan, source=SOURCE)
         plan = self._attach(plan, uploads)
         jobs = [(j.swprofile, j.session) for j in split(plan)]
+        plans.check_queued(req.context.user, len(jobs), self.max_queued_jobs)  # before any blob
         for pending in received:  # blobs only now, each before the plan that refers to it
             self.storage.commit(pending)
         created = plans.create_plan(req.context.user, cls, plan, jobs, priority, publish,
-                                      self.clock(), key)
+                                    self.clock(), key, max_queued=self.max_queued_jobs)
         resp.status = falcon.HTTP_201
         resp.media = {"status": "success", "plan": self._view(plans.get_plan(created.id))}
 

@@ -79,6 +79,9 @@ api_options = [
          help="Threads per API worker (each waiting client holds one)."),
     _opt("--max-upload", envvar="FASTPATH_MAX_UPLOAD", default="8G", type=Size(),
          help="Largest plan upload accepted (bigger ones get 413)."),
+    _opt("--max-queued-jobs", envvar="FASTPATH_MAX_QUEUED_JOBS", default=100_000,
+         type=click.IntRange(1, 10**9),
+         help="Queued jobs one user may have; a plan that would pass it gets 409."),
 ]
 webhook_options = [
     click.option("--webhook", "webhook", multiple=True, metavar="URL",
@@ -108,7 +111,7 @@ def _settings(**kw):
     from fastpath.sched.server import Settings, webhook_urls
 
     names = ("database", "storage", "sutclasses", "resultstore", "host", "port", "workers",
-             "threads", "max_upload", "webhook_secret_file")
+             "threads", "max_upload", "max_queued_jobs", "webhook_secret_file")
     hooks = webhook_urls(kw.get("webhook") or (), kw.get("webhooks_file"))
     return Settings(webhooks=hooks, **{k: v for k, v in kw.items() if k in names and v is not None})
 
