@@ -10,7 +10,7 @@ from fastpath.core.states import HOLDING_JOB, LeaseState, SutState
 from fastpath.core.sutclass import ClassSpec, SutSpec
 from fastpath.errors import NotFound
 from fastpath.store.models import Job, Lease, Sut, SutClass, Usage
-from fastpath.store.queries.base import atomic, bump, lock, log, transition
+from fastpath.store.queries.base import Prepared, atomic, bump, lock, log, transition
 
 ACTOR = "config"
 
@@ -167,18 +167,7 @@ def classes_in_use(now: float, start: float | None = None, end: float | None = N
     One statement for the classes and their counts, whatever their number; a window adds
     two, for the SUTs' lifetimes and the usage intervals of all the classes at once.
     """
-    total = Sut.select(pw.fn.COUNT(Sut.id)).where(
-        (Sut.sutclass == SutClass.id) & (Sut.health != SutState.RETIRED))
-    leased = Lease.select(pw.fn.COUNT(Lease.id)).where(
-        (Lease.sutclass == SutClass.id) & (Lease.state == LeaseState.ACQUIRED)
-        & Lease.sut.is_null(False))
-    running = Job.select(pw.fn.COUNT(Job.id)).where(
-        (Job.sutclass == SutClass.id) & Job.state.in_(HOLDING_JOB) & Job.sut.is_null(False))
-    query = SutClass.select(SutClass, total.alias("total"), leased.alias("leased"),
-                            running.alias("running"))
-    if name is not None:
-        query = query.where(SutClass.name == name)
-    classes = list(query.order_by(SutClass.id))
+    classes = list(_in_use(name))
     if not classes and name is not None:
         raise NotFound(f"no SUT class named {name!r}")
     now_only = {c.id: ClassUsage(_count(c, "leased") + _count(c, "running"), _count(c, "total"), None)
@@ -206,6 +195,24 @@ def classes_in_use(now: float, start: float | None = None, end: float | None = N
             share = used[c.id] / capacity if capacity else 0.0
         out.append((c, ClassUsage(now_only[c.id].in_use, now_only[c.id].total, share)))
     return out
+
+
+def _classes_in_use(name):
+    total = Sut.select(pw.fn.COUNT(Sut.id)).where(
+        (Sut.sutclass == SutClass.id) & (Sut.health != SutState.RETIRED))
+    leased = Lease.select(pw.fn.COUNT(Lease.id)).where(
+        (Lease.sutclass == SutClass.id) & (Lease.state == LeaseState.ACQUIRED)
+        & Lease.sut.is_null(False))
+    running = Job.select(pw.fn.COUNT(Job.id)).where(
+        (Job.sutclass == SutClass.id) & Job.state.in_(HOLDING_JOB) & Job.sut.is_null(False))
+    query = SutClass.select(SutClass, total.alias("total"), leased.alias("leased"),
+                            running.alias("running"))
+    if name is not None:
+        query = query.where(SutClass.name == name)
+    return query.order_by(SutClass.id)
+
+
+_in_use = Prepared(_classes_in_use)  # every `GET /sutclasses`
 
 
 def _count(cls: SutClass, column: str) -> int:
