@@ -27,6 +27,7 @@ from harness import ROOT, SUT_NET, machine, median, scheduler, table
 
 FASTPATH = str(Path(sys.executable).parent / "fastpath")
 TARGET = 0.25
+RATIO = 4.0  # issue 15: sutclass-list at most this many times `python3 -c pass`, same run
 HEAVY = ("falcon", "peewee", "paramiko", "gunicorn", "yaml", "jsonschema")
 
 
@@ -109,6 +110,9 @@ def main() -> None:
     listing = median(results["fastpath sched sutclass-list"])
     print(f"\nsutclass-list median {1000 * listing:.0f} ms; target < {1000 * TARGET:.0f} ms: "
           f"{'met' if listing < TARGET else 'NOT met'}")
+    ratio = listing / base
+    print(f"ratio sutclass-list / python3 -c pass = {ratio:.1f}; target <= {RATIO:g}: "
+          f"{'met' if ratio <= RATIO else 'NOT met'}")
     print("heavy imports on the listing path: " + (", ".join(heavy) if heavy else "none"))
 
 

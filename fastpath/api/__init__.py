@@ -20,7 +20,7 @@ from fastpath.api.healthz import Healthz
 from fastpath.api.jobs import Jobs
 from fastpath.api.leases import Leases
 from fastpath.api.metrics import Metrics, RequestTimer
-from fastpath.api.middleware import Authentication, Database, QueryParameters
+from fastpath.api.middleware import Authentication, Database, QueryParameters, Tokens
 from fastpath.api.openapi import OpenAPI
 from fastpath.api.plans import Plans
 from fastpath.api.queue import QueueCache
@@ -28,6 +28,7 @@ from fastpath.api.sutclasses import SutClasses
 from fastpath.api.suts import Suts
 from fastpath.api.users import Users
 from fastpath.store.files import Storage
+from fastpath.store.queries.plans import MAX_QUEUED_JOBS
 
 # Ids are 64-bit in every database; a larger number names no record (404), never a 500.
 ID = f"{{id:int(min=1,max={2**63 - 1})}}"
@@ -40,9 +41,11 @@ def create_app(
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
     resultstore: str | None = None,
+    max_queued_jobs: int | None = MAX_QUEUED_JOBS,
 ) -> falcon.App:
+    known = Tokens(clock)
     # the timer first: it sees every request whole, refusals and errors included
-    middleware: list[Any] = [RequestTimer(), Database(), Authentication(),
+    middleware: list[Any] = [RequestTimer(), Database(), Authentication(known),
                              QueryParameters(openapi.document())]
     app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
@@ -50,7 +53,7 @@ def create_app(
     app.add_route("/healthz", Healthz())
     app.add_route("/openapi.json", OpenAPI())
     app.add_route("/metrics", Metrics(clock))
-    users = Users(clock)
+    users = Users(clock, known)
     app.add_route("/users", users)
     app.add_route("/users/{name}", users, suffix="item")
     app.add_route("/users/{name}/token", users, suffix="token")
@@ -68,7 +71,7 @@ def create_app(
     app.add_route("/leases/" + ID + "/release", leases, suffix="release")
     app.add_route("/leases/" + ID + "/extend", leases, suffix="extend")
     if storage is not None:
-        plans = Plans(clock, Storage(storage), max_upload, queues, resultstore)
+        plans = Plans(clock, Storage(storage), max_upload, queues, resultstore, max_queued_jobs)
         app.add_route("/plans", plans)
         app.add_route("/plans/" + ID, plans, suffix="item")
         app.add_route("/plans/" + ID + "/cancel", plans, suffix="cancel")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from fastpath.api.listing import checked, words_of
 from fastpath.api.middleware import needs
-from fastpath.api.request import integer, timestamp, words
+from fastpath.api.request import integer, timestamp
 from fastpath.api.views import iso
-from fastpath.errors import Invalid
 from fastpath.store.queries import events, inventory, users
 
 MAX_LIMIT = 1000
@@ -19,10 +19,7 @@ def event_view(e, names: dict) -> dict:
 class Events:
     @needs("query")
     def on_get(self, req, resp) -> None:
-        kinds = words(req, "kind")
-        for k in kinds or []:
-            if k not in events.KINDS:
-                raise Invalid(f"kind: unknown kind {k[:32]!r}; known: {', '.join(events.KINDS)}")
+        kinds = checked(req, "kind", words_of(events.KINDS), "kinds: " + ", ".join(events.KINDS))
         sutclass = req.get_param("sutclass")
         user = req.get_param("user")
         after = req.get_param("after")

@@ -42,7 +42,8 @@ class Leases:
         states = state_filter(req, LeaseState, ACTIVE_LEASE, parse_states)
         users = owner_filter(req)
         found = leases.list_leases(states, users)
-        queues = Queues(self.queues, self.clock())
+        queues = Queues(self.queues, self.clock()).prepare(
+            x.sutclass for x in found if x.state == LeaseState.QUEUED)
         resp.media = {"status": "success", "leases": [lease_view(x, queues) for x in found]}
 
     @needs("query", "lease")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 
 import falcon
@@ -10,7 +11,11 @@ import falcon
 from fastpath.core import tokens
 from fastpath.errors import Forbidden, Invalid, Unauthorized
 from fastpath.store.db import db
+from fastpath.store.models import User
 from fastpath.store.queries import users
+
+TOKEN_TTL = 2.0  # seconds a token's user is remembered: how late another process sees a revocation
+MAX_TOKENS = 10_000  # remembered at most; then forgotten all at once
 
 
 class Database:
@@ -24,8 +29,44 @@ class Database:
             db.close()
 
 
+class Tokens:
+    """token -> user, remembered for `ttl` seconds, so that a request costs no lookup.
+
+    This process forgets everything at once when it changes a user (`forget`); a change
+    made elsewhere (another worker, `fastpath sched admin-token` on the database) is seen
+    within `ttl`. Unknown tokens are not remembered: each one is looked up.
+    """
+
+    def __init__(self, clock: Callable[[], float], ttl: float = TOKEN_TTL) -> None:
+        self.clock, self.ttl = clock, ttl
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[float, User]] = {}
+
+    def user(self, token: str) -> User | None:
+        key, now = tokens.hash_token(token), self.clock()
+        hit = self._seen.get(key)
+        if hit is not None and 0 <= now - hit[0] < self.ttl:
+            return hit[1]
+        user = users.authenticate(token)
+        with self._lock:
+            if user is None:
+                self._seen.pop(key, None)
+            else:
+                if len(self._seen) >= MAX_TOKENS:
+                    self._seen.clear()
+                self._seen[key] = (now, user)
+        return user
+
+    def forget(self) -> None:
+        with self._lock:
+            self._seen.clear()
+
+
 class Authentication:
     """Resolves `Authorization: Bearer <token>` to `req.context.user` on every non-public route."""
+
+    def __init__(self, known: Tokens) -> None:
+        self.known = known
 
     def process_resource(self, req, resp, resource, params) -> None:
         req.context.user = None
@@ -35,7 +76,7 @@ class Authentication:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>'")
-        user = users.authenticate(token.strip())
+        user = self.known.user(token.strip())
         if user is None:
             raise Unauthorized("unknown token")
         req.context.user = user

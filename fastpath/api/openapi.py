@@ -5,6 +5,8 @@ from __future__ import annotations
 import copy
 
 from fastpath import __version__
+from fastpath.api.listing import USERS, words_of
+from fastpath.api.request import DATE
 from fastpath.core.states import JobState, LeaseState, PlanState, Publish, SutState, words
 
 
@@ -36,19 +38,27 @@ def _errors(*codes: int) -> dict:
 TIME = {"type": "string", "format": "date-time", "nullable": True}
 ID = {"name": "id", "in": "path", "required": True,
       "schema": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}}
-LIST_FILTERS = [
-    {"name": "states", "in": "query", "schema": {"type": "string"},
-     "description": "comma-separated states (repeatable); default: the active states"},
-    {"name": "users", "in": "query", "schema": {"type": "string"},
-     "description": "comma-separated user names (repeatable); default: the caller"},
-    {"name": "all_users", "in": "query", "schema": {"type": "boolean"}},
-    {"name": "all_states", "in": "query", "schema": {"type": "boolean"}},
-]
+
+
+def list_filters(states) -> list[dict]:
+    """The filters of a listing whose records have the `states` enum."""
+    return [
+        {"name": "states", "in": "query", "schema": {"type": "string", "pattern": words_of(states)},
+         "description": "comma-separated states (repeatable): "
+                        f"{', '.join(words(states))}; default: the active states"},
+        {"name": "users", "in": "query", "schema": {"type": "string", "pattern": USERS},
+         "description": "comma-separated user names (repeatable); default: the caller"},
+        {"name": "all_users", "in": "query", "schema": {"type": "boolean"}},
+        {"name": "all_states", "in": "query", "schema": {"type": "boolean"}},
+    ]
+
+
 WINDOW = [
-    {"name": "from", "in": "query", "schema": {"type": "string"},
-     "description": "start of the usage window: 2026-03-01 or an ISO 8601 time (UTC)"},
-    {"name": "to", "in": "query", "schema": {"type": "string"},
-     "description": "end of the usage window (default: now)"},
+    {"name": "from", "in": "query", "schema": {"type": "string", "pattern": DATE},
+     "description": "start of the usage window: 2026-03-01 or an ISO 8601 time like "
+                    "2026-03-01T12:00Z (UTC unless it says otherwise)"},
+    {"name": "to", "in": "query", "schema": {"type": "string", "pattern": DATE},
+     "description": "end of the usage window (default: now); later than from"},
 ]
 AUTH_ERRORS = (401, 403, 503)
 USER_NAME = "^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"
@@ -239,7 +249,7 @@ DIGEST_LIST = {"type": "array", "maxItems": 1000,
 PLAN_FORM = {
     "type": "object",
     "properties": {
-        "plan": {"type": "string", "description": "the plan document as JSON"},
+        "plan": {"type": "string", "minLength": 2, "description": "the plan document as JSON"},
         "priority": {"type": "string", "example": "5"},
         "publish": {"type": "string", "enum": ["true", "false"]},
     },
@@ -308,9 +318,9 @@ PATHS = {
                           "200": _ok({"lease": _ref("Lease")}, ["lease"],
                                      "a retry of a request already done (same Idempotency-Key)"),
                           **_errors(400, 404, 409, 413, *AUTH_ERRORS)}},
-        "get": {"summary": "List leases (query or lease)", "parameters": LIST_FILTERS,
+        "get": {"summary": "List leases (query or lease)", "parameters": list_filters(LeaseState),
                 "responses": {"200": _ok({"leases": {"type": "array", "items": _ref("Lease")}},
-                                         ["leases"]), **_errors(400, *AUTH_ERRORS)}},
+                                         ["leases"]), **_errors(400, 404, *AUTH_ERRORS)}},
     },
     "/leases/{id}": {"get": {
         "summary": "One lease; with wait, long-poll until it leaves queued",
@@ -334,9 +344,9 @@ PATHS = {
                                      "Idempotency-Key), with its plan; or a dry run's check, "
                                      "with the jobs it would queue"),
                           **_errors(400, 404, 409, 413, *AUTH_ERRORS)}},
-        "get": {"summary": "List plans (query)", "parameters": LIST_FILTERS,
+        "get": {"summary": "List plans (query)", "parameters": list_filters(PlanState),
                 "responses": {"200": _ok({"plans": {"type": "array", "items": _ref("Plan")}},
-                                         ["plans"]), **_errors(400, *AUTH_ERRORS)}},
+                                         ["plans"]), **_errors(400, 404, *AUTH_ERRORS)}},
     },
     "/blobs/missing": {"post": {
         "summary": "Which of these file digests you still have to upload (exec); each one you "

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastpath.api.openapi import AUTH_ERRORS, TIME, _errors, _ok, _ref
+from fastpath.api.listing import words_of
+from fastpath.api.openapi import AUTH_ERRORS, CAPABILITIES, DATE, TIME, _errors, _ok, _ref
+from fastpath.store.queries import events
 
 NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
 
@@ -38,11 +40,12 @@ PATHS = {
     "/events": {"get": {
         "summary": "The event log, oldest first: who did what, from which state to which, when (query)",
         "parameters": [
-            {"name": "since", "in": "query", "schema": {"type": "string"},
+            {"name": "since", "in": "query", "schema": {"type": "string", "pattern": DATE},
              "description": "events at or after this date or ISO time (UTC)"},
             {"name": "after", "in": "query", "schema": {"type": "integer", "minimum": 0},
              "description": "events after this event id (to page on)"},
-            {"name": "kind", "in": "query", "schema": {"type": "string"},
+            {"name": "kind", "in": "query",
+             "schema": {"type": "string", "pattern": words_of(events.KINDS)},
              "description": "comma-separated kinds: lease, plan, job, sut, sutclass, user"},
             {"name": "sutclass", "in": "query", "schema": {"type": "string"},
              "description": "events about the records of this SUT class"},
@@ -78,12 +81,13 @@ PATHS = {
         "parameters": [NAME],
         "requestBody": {"required": True, "content": {"application/json": {"schema": {
             "type": "object", "additionalProperties": False,
-            "properties": {"capabilities": {"type": "string"}, "disabled": {"type": "boolean"}},
+            "properties": {"capabilities": {"type": "string", "pattern": CAPABILITIES},
+                           "disabled": {"type": "boolean"}},
             "minProperties": 1}}}},
         "responses": {"200": _ok({"user": _ref("User")}, ["user"]),
                       **_errors(400, 404, 413, *AUTH_ERRORS)}}},
     "/users/{name}/token": {"post": {
-        "summary": "A new token for the user; the old one stops working at once (admin)",
+        "summary": "A new token for the user; the old one stops working within 2 s (admin)",
         "parameters": [NAME],
         "responses": {"200": _ok({"user": _ref("User"), "token": {"type": "string"}},
                                  ["user", "token"]), **_errors(404, *AUTH_ERRORS)}}},

@@ -29,7 +29,7 @@ from fastpath.api.request import (
     parse_json,
 )
 from fastpath.api.views import plan_view
-from fastpath.core.states import ACTIVE_PLAN, PlanState, parse_states
+from fastpath.core.states import ACTIVE_PLAN, JobState, PlanState, parse_states
 from fastpath.errors import Conflict, Invalid, TooLarge
 from fastpath.plan import schema
 from fastpath.plan.split import split
@@ -43,8 +43,10 @@ SOURCE = "plan"
 
 class Plans:
     def __init__(self, clock, storage: Storage, max_upload: int, queues: QueueCache,
-                 resultstore: str | None = None) -> None:
+                 resultstore: str | None = None,
+                 max_queued_jobs: int | None = plans.MAX_QUEUED_JOBS) -> None:
         self.clock, self.storage, self.max_upload = clock, storage, max_upload
+        self.max_queued_jobs = max_queued_jobs
         self.queues = queues
         self.resultstore = masked(resultstore) if resultstore else None
 
@@ -93,10 +95,11 @@ class Plans:
             return
         plan = self._attach(plan, uploads, req.context.user)
         jobs = [(j.swprofile, j.session) for j in split(plan)]
+        plans.check_queued(req.context.user, len(jobs), self.max_queued_jobs)  # before any blob
         for pending in received:  # blobs only now, each before the plan that refers to it
             self.storage.commit(pending)
         created = plans.create_plan(req.context.user, cls, plan, jobs, priority, publish,
-                                      self.clock(), key)
+                                    self.clock(), key, max_queued=self.max_queued_jobs)
         # whoever sent a file holds it: the same file is not sent again (POST /blobs/missing)
         blobs.own(req.context.user, [p.blob.digest for p in received], self.clock())
         resp.status = falcon.HTTP_201
@@ -159,7 +162,9 @@ class Plans:
         states = state_filter(req, PlanState, ACTIVE_PLAN, parse_states)
         found = plans.list_plans(states, owner_filter(req))
         counts = plans.job_counts([p.id for p in found])
-        queues = Queues(self.queues, self.clock())
+        queues = Queues(self.queues, self.clock()).prepare(
+            p.sutclass for p in found
+            if p.state in ACTIVE_PLAN and counts[p.id][JobState.QUEUED])
         resp.media = {"status": "success",
                       "plans": [plan_view(p, queues, counts.get(p.id)) for p in found]}
 

@@ -1,15 +1,18 @@
-"""Each class's queue explained once per response, and reused while nothing changes.
+"""Queue positions in one pass: the classes a response shows explained together, and reused.
 
-A listing of many leases, or the long-poll of a lease in a class with a
-10,000-job plan, must not rank the queue once per record: `Queues` explains a
-class once per response, and a process-wide cache keyed by the change counter
-(one per app) serves the next reads until a write moves the counter or the entry grows old
-(health changes and the clock move the estimates without a write).
+A listing of many leases or plans, or the long-poll of a lease in a class with
+a 10,000-job plan, must not rank the queue once per record: `Queues` explains
+every class the response touches in one batch of reads (a fixed number of
+statements for any number of classes and records), and a process-wide cache
+keyed by the change counter (one per app) serves the next reads until a write
+moves the counter or the entry grows old (health changes and the clock move
+the estimates without a write).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 
 from fastpath.core.explain import Explanation, explain, first_of_plans
 from fastpath.store.models import SutClass
@@ -29,30 +32,46 @@ class QueueCache:
         self._lock = threading.Lock()
         self._found: dict[int, tuple[int, float, Found]] = {}
 
-    def explained(self, cls: SutClass, now: float) -> Found:
+    def explained(self, classes: Iterable[SutClass], now: float) -> dict[int, Found]:
+        """class id -> its explanations; the classes not cached are read in one batch."""
+        wanted = {c.id: c for c in classes}
+        if not wanted:
+            return {}
         counter = base.changes()
+        out: dict[int, Found] = {}
         with self._lock:
-            hit = self._found.get(cls.id)
-        if hit and hit[0] == counter and 0 <= now - hit[1] <= self.max_age:
-            return hit[2]
-        queue = queries.class_queue(cls)
-        found = explain(queue, now)
-        result = (found, first_of_plans(queue, found))
-        with self._lock:
-            self._found[cls.id] = (counter, now, result)
-        return result
+            for id in wanted:
+                hit = self._found.get(id)
+                if hit and hit[0] == counter and 0 <= now - hit[1] <= self.max_age:
+                    out[id] = hit[2]
+        missing = [c for id, c in wanted.items() if id not in out]
+        for id, queue in queries.class_queues(missing).items():
+            found = explain(queue, now)
+            out[id] = (found, first_of_plans(queue, found))
+            with self._lock:
+                self._found[id] = (counter, now, out[id])
+        return out
 
 
 class Queues:
-    """The explanations of the classes one response touches, each computed once."""
+    """The explanations of the classes one response shows, each computed once.
+
+    Call `prepare` with the classes of all the records shown before the views
+    ask: they are then read together, not one class at a time.
+    """
 
     def __init__(self, cache: QueueCache, now: float) -> None:
         self.cache, self.now = cache, now
         self.found: dict[int, Found] = {}
 
+    def prepare(self, classes: Iterable[SutClass]) -> Queues:
+        self.found.update(self.cache.explained(
+            (c for c in classes if c.id not in self.found), self.now))
+        return self
+
     def of(self, cls: SutClass) -> Found:
         if cls.id not in self.found:
-            self.found[cls.id] = self.cache.explained(cls, self.now)
+            self.prepare([cls])
         return self.found[cls.id]
 
     def lease(self, lease) -> Explanation | None:

@@ -94,11 +94,14 @@ def integer(value, name: str, lo: int, hi: int) -> int:
     return value
 
 
+NUMBER = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?$")  # float() takes '1_0', '٣'
+
+
 def number(value, name: str, lo: float, hi: float) -> float:
-    try:
-        out = float(value)
-    except (TypeError, ValueError, OverflowError):
-        out = float("nan")
+    """A number from JSON, or from a query parameter written as JSON writes one."""
+    if isinstance(value, str):
+        value = float(value) if NUMBER.match(value) else value
+    out = float(value) if isinstance(value, int | float) else float("nan")
     if isinstance(value, bool) or not lo <= out <= hi:
         raise Invalid(f"{name}: expected a number from {lo:g} to {hi:g}, got {shown(value)}")
     return out
@@ -119,22 +122,33 @@ def words(req, name: str) -> list[str] | None:
 
 
 def flag(req, name: str) -> bool:
+    """A boolean query parameter: true or false (as the document says), absent: false."""
     value = req.get_param(name)
     if value is None:
         return False
-    if value.lower() in ("1", "true", "yes", "on"):
-        return True
-    if value.lower() in ("0", "false", "no", "off"):
-        return False
-    raise Invalid(f"{name}: expected true or false, got {value!r}")
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise Invalid(f"{name}: expected true or false, got {value[:64]!r}")
+
+
+# Dates that exist, years 1000-8999 (a time zone cannot take them out of datetime's range),
+# each followed by an optional time of day and zone: the document's pattern for from/to/since.
+_LEAP = r"[1-8][0-9](0[48]|[2468][048]|[13579][26])|(1[26]|[2468][048]|[3579][26])00"
+DATE = (r"^(([1-8][0-9]{3})-((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01])|(0[469]|11)-(0[1-9]|"
+        r"[12][0-9]|30)|02-(0[1-9]|1[0-9]|2[0-8]))|(" + _LEAP + r")-02-29)"
+        r"(T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?)?$")
+_DATE = re.compile(DATE)
 
 
 def timestamp(value: str | None, name: str) -> float | None:
-    """`2026-03-01` or a full ISO 8601 time (UTC unless it says otherwise)."""
-    if value is None or value == "":
+    """`2026-03-01` or an ISO 8601 time `2026-03-01T12:00[:00][Z|+01:00]` (UTC unless it says)."""
+    if value is None:
         return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if not _DATE.match(value):
+        raise Invalid(f"{name}: expected a date like 2026-03-01 or an ISO time like "
+                      f"2026-03-01T12:00Z, from year 1000 to 8999, got {value[:64]!r}")
+    try:  # `$` also matches before a final newline, in the document's pattern as here
+        when = datetime.fromisoformat(value.removesuffix("\n").replace("Z", "+00:00"))
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         # year 1 at +01:00 or 9999 at -01:00 is outside what datetime can hold in UTC

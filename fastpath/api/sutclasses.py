@@ -22,17 +22,13 @@ class SutClasses:
     @needs("query")
     def on_get(self, req, resp) -> None:
         start, end = self._window(req)
-        now = self.clock()
-        classes = [
-            sutclass_view(c, inventory.class_usage(c, now, start, end), window=(start, end))
-            for c in inventory.list_classes()
-        ]
+        classes = [sutclass_view(c, usage, window=(start, end))
+                   for c, usage in inventory.classes_in_use(self.clock(), start, end)]
         resp.media = {"status": "success", "sutclasses": classes}
 
     @needs("query")
     def on_get_item(self, req, resp, name: str) -> None:
         start, end = self._window(req)
-        cls = inventory.get_class(name)
-        usage = inventory.class_usage(cls, self.clock(), start, end)
+        [(cls, usage)] = inventory.classes_in_use(self.clock(), start, end, name=name)
         resp.media = {"status": "success",
                       "sutclass": sutclass_view(cls, usage, detail=True, window=(start, end))}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import falcon
 
-from fastpath.api.middleware import needs
+from fastpath.api.middleware import Tokens, needs
 from fastpath.api.request import body
 from fastpath.api.views import user_view
 from fastpath.errors import Invalid
@@ -12,8 +12,8 @@ from fastpath.store.queries import users
 
 
 class Users:
-    def __init__(self, clock) -> None:
-        self.clock = clock
+    def __init__(self, clock, known: Tokens) -> None:
+        self.clock, self.known = clock, known
 
     @needs("admin")
     def on_post(self, req, resp) -> None:
@@ -45,10 +45,12 @@ class Users:
             raise Invalid("capabilities: an admin cannot take admin from their own account")
         user = users.update_user(user, self.clock(), actor=req.context.user.name,
                                  capabilities=doc.get("capabilities"), disabled=doc.get("disabled"))
+        self.known.forget()  # this process sees the change at once; the others within TOKEN_TTL
         resp.media = {"status": "success", "user": user_view(user)}
 
     @needs("admin")
     def on_post_token(self, req, resp, name: str) -> None:
         user = users.find_user(name)
         token = users.rotate_token(user, self.clock(), actor=req.context.user.name)
+        self.known.forget()
         resp.media = {"status": "success", "user": user_view(user), "token": token}

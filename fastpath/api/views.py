@@ -11,7 +11,7 @@ from fastpath.core import sshkeys
 from fastpath.core.explain import UNKNOWN, Explanation
 from fastpath.core.states import ACTIVE_PLAN, HOLDING_JOB, JobState, LeaseState, Publish, SutState
 from fastpath.store.models import Job, Lease, Plan, Sut, SutClass, User
-from fastpath.store.queries import control, inventory, plans, suts
+from fastpath.store.queries import control, inventory, plans
 
 PUBLIC_CLASS_PARAMS = ("boot", "boot_timeout", "container_runtime")
 
@@ -95,8 +95,8 @@ def lease_view(lease: Lease, queues: Queues) -> dict:
         "kernel": ({"release": lease.kernel_release, "cmdline": lease.kernel_cmdline}
                    if lease.kernel_release is not None else None),
     }
-    if lease.sut_id is not None:
-        out["sut"] = access_view(suts.get_sut(lease.sut_id))
+    if lease.sut_id is not None and lease.sut is not None:
+        out["sut"] = access_view(lease.sut)  # joined by the lease queries
     if lease.state == LeaseState.QUEUED:
         e = queues.lease(lease)
         # None: the controller took it between the two reads

@@ -100,9 +100,9 @@ def user_list(client, as_json: bool) -> None:
 @click.argument("name")
 @click.option("--capabilities", help="New comma-separated capabilities: admin, exec, lease, query.")
 @click.option("--disable/--enable", "disabled", default=None,
-              help="Disable the account (its token stops working at once), or enable it.")
+              help="Disable the account (its token stops working within 2 s), or enable it.")
 @click.option("--rotate-token", is_flag=True,
-              help="Give the user a new token (shown once); the old one stops working.")
+              help="Give the user a new token (shown once); the old one stops working within 2 s.")
 @json_option
 @client_command
 def user_update(client, name: str, capabilities: str | None, disabled: bool | None,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
 import click
@@ -40,6 +39,8 @@ def get(category: str, name: str) -> str | None:
 def save(prefs: dict) -> None:
     target = path()
     target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    import tempfile  # only to write: reading preferences is on every command's path
+
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".preferences-")
     try:
         os.fchmod(fd, 0o600)

@@ -1,18 +1,19 @@
 """`fastpath sched`: run the scheduler, and talk to it.
 
 The client verbs import only the standard library's HTTP client; the server
-verbs import the service (falcon, peewee, gunicorn) inside their bodies.
+verbs import the service (falcon, peewee, gunicorn) inside their bodies. The
+verbs of the other modules (VERBS) are imported only when one of them runs, so
+that `sched sutclass-list` loads none of the lease, plan or job code.
 """
 
 from __future__ import annotations
 
-import logging
+import importlib
 import sys
 from pathlib import Path
 
 import click
 
-from fastpath.cli import jobs, lab, leases, plans
 from fastpath.cli.client import client_command
 from fastpath.cli.output import (
     emit_json,
@@ -45,7 +46,31 @@ class Size(click.ParamType):
         return size
 
 
-@click.group()
+# verb -> the module whose COMMANDS has it (tests/unit/test_cli_lazy.py keeps this true)
+VERBS = {
+    **dict.fromkeys(["job-list", "job-log"], "fastpath.cli.jobs"),
+    **dict.fromkeys(["sut-list", "sut-update", "user-list", "user-update", "event-list"],
+                    "fastpath.cli.lab"),
+    **dict.fromkeys(["lease-acquire", "lease-list", "lease-release", "lease-extend", "lease-ssh"],
+                    "fastpath.cli.leases"),
+    **dict.fromkeys(["plan-exec", "plan-list", "plan-update", "plan-cancel"], "fastpath.cli.plans"),
+}
+
+
+class Verbs(click.Group):
+    """The sched group: its own verbs, and those of VERBS imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *VERBS})
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in VERBS and name not in self.commands:
+            for command in importlib.import_module(VERBS[name]).COMMANDS:
+                self.add_command(command)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=Verbs)
 def sched() -> None:
     """Run the scheduler, and submit and manage plans and leases on it."""
 
@@ -79,6 +104,9 @@ api_options = [
          help="Threads per API worker (each waiting client holds one)."),
     _opt("--max-upload", envvar="FASTPATH_MAX_UPLOAD", default="8G", type=Size(),
          help="Largest plan upload accepted (bigger ones get 413)."),
+    _opt("--max-queued-jobs", envvar="FASTPATH_MAX_QUEUED_JOBS", default=100_000,
+         type=click.IntRange(1, 10**9),
+         help="Queued jobs one user may have; a plan that would pass it gets 409."),
 ]
 webhook_options = [
     click.option("--webhook", "webhook", multiple=True, metavar="URL",
@@ -114,12 +142,15 @@ def _settings(**kw):
     from fastpath.sched.server import Settings, webhook_urls
 
     names = ("database", "storage", "sutclasses", "resultstore", "host", "port", "workers",
-             "threads", "max_upload", "webhook_secret_file", "metrics_host", "metrics_port")
+             "threads", "max_upload", "max_queued_jobs", "webhook_secret_file", "metrics_host",
+             "metrics_port")
     hooks = webhook_urls(kw.get("webhook") or (), kw.get("webhooks_file"))
     return Settings(webhooks=hooks, **{k: v for k, v in kw.items() if k in names and v is not None})
 
 
 def _logging(level: str) -> None:
+    import logging
+
     logging.basicConfig(level=level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("paramiko").setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -283,7 +314,3 @@ def sutclass_list(client, start: str | None, end: str | None, as_json: bool) -> 
                      when(c["created_at"])])
     click.echo(table(headers, rows))
 
-
-for verbs in (jobs, lab, leases, plans):
-    for command in verbs.COMMANDS:
-        sched.add_command(command)

@@ -44,6 +44,7 @@ class Settings:
     workers: int = 2
     threads: int = 32
     max_upload: int = 8 * GiB
+    max_queued_jobs: int = 100_000  # per user
     webhooks: tuple[str, ...] = ()
     webhook_secret_file: Path | None = None
     extra: dict = field(default_factory=dict)
@@ -188,7 +189,8 @@ def serve_api(settings: Settings) -> None:
 
             bind(settings.database)
             app = create_app(storage=settings.storage, max_upload=settings.max_upload,
-                             resultstore=settings.resultstore)
+                             resultstore=settings.resultstore,
+                             max_queued_jobs=settings.max_queued_jobs)
             return DrainAfterRefusal(app, limit=settings.max_upload)
 
     Api().run()
@@ -200,7 +202,8 @@ def child_argv(verb: str, settings: Settings) -> list[str]:
     if verb == "api":
         argv += ["--host", settings.host, "--port", str(settings.port),
                  "--workers", str(settings.workers), "--threads", str(settings.threads),
-                 "--max-upload", str(settings.max_upload)]
+                 "--max-upload", str(settings.max_upload),
+                 "--max-queued-jobs", str(settings.max_queued_jobs)]
     else:
         if settings.sutclasses:
             argv += ["--sutclasses", str(settings.sutclasses)]

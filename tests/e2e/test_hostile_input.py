@@ -205,3 +205,19 @@ def test_hostile_plan_yaml_in_the_cli(server, tmp_path, text, words):
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     after = send(s, server[1], "GET", "/plans?all_users=true&all_states=true")[1]["plans"]
     assert [p["id"] for p in after] == before
+
+
+@pytest.mark.parametrize("query, field", [
+    ("/leases/1?wait=%D9%A3", "wait"), ("/leases/1?wait=1_0", "wait"), ("/leases/1?wait=%205", "wait"),
+    ("/leases?all_users=1", "all_users"), ("/plans?all_states=yes", "all_states"),
+    ("/leases?states=queued,,acquired", "states"), ("/plans?states=%D9%A3", "states"),
+    ("/events?kind=lease,%20plan", "kind"), ("/sutclasses?from=2026-02-30", "from"),
+    ("/sutclasses?to=2026-03-01%2012:00", "to"), ("/events?since=%D9%A3%D9%A3-01-01", "since"),
+])
+def test_query_parameters_are_exactly_what_the_document_says(server, query, field):
+    """Unicode digits, Python-only number forms, blanks and impossible dates are refused,
+    as the document's patterns refuse them (schemathesis checks the document against these)."""
+    s, token = server
+    send(s, token, "POST", "/leases", *js({"sutclass": "demo"}))  # a lease 1 to wait on
+    status, out = send(s, token, "GET", query)
+    assert status == 400 and out["description"].startswith(f"{field}:"), out

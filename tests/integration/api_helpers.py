@@ -17,11 +17,11 @@ class Api:
     """A falcon test client with helpers to act as different users."""
 
     def __init__(self, clock, storage: Path, max_upload: int = 64 * 1024 * 1024,
-                 resultstore: str | None = None) -> None:
+                 resultstore: str | None = None, **options) -> None:
         self.clock = clock
         sleep = clock.advance if hasattr(clock, "advance") else time.sleep
         self.client = TestClient(create_app(storage=storage, max_upload=max_upload, clock=clock,
-                                            sleep=sleep, resultstore=resultstore))
+                                            sleep=sleep, resultstore=resultstore, **options))
         self.admin = users.ensure_admin(clock())
         self.tokens = {"admin": self.admin}
 

@@ -103,7 +103,7 @@ def test_listing_defaults_of_the_guide(api, clock):
         r = api.get("/leases", who="bob", all_users=blank_or_bad)
         assert r.status_code == 400 and "all_users" in str(r.json), r.json
     r = api.get("/leases", who="bob", users="nobody")
-    assert r.status_code == 400 and "no user named 'nobody'" in r.json["description"]
+    assert r.status_code == 404 and "no user named 'nobody'" in r.json["description"]
 
 
 def test_release_rules(api, clock):

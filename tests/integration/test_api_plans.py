@@ -236,3 +236,30 @@ def test_a_plan_names_its_resultstore_with_the_password_masked(database, clock, 
     quiet = submit(api, GUIDE, files, who="alice", publish=False).json["plan"]
     assert api.get(f"/plans/{quiet['id']}").json["plan"]["resultstore"] is None
     assert "Show results" not in show(api.get(f"/plans/{quiet['id']}").json["plan"])
+
+
+def test_a_user_may_have_so_many_queued_jobs_and_a_plan_past_it_stores_nothing(
+        database, clock, tmp_path, files):
+    api = Api(clock, tmp_path / "storage", max_upload=10_000, max_queued_jobs=12)
+    (tmp_path / "key").write_text("x")
+    inventory.sync_inventory(_classes(tmp_path), clock())
+    api.user("alice", "exec,query")
+    api.user("carol", "exec,query")
+    first = submit(api, GUIDE, files, who="alice")  # 1 swprofile x 3 sessions: 3 jobs
+    assert first.status_code == 201, first.json
+    assert first.json["plan"]["progress"]["total"] == 3
+    big = {**GUIDE, "defaults": {"benchmark": {**GUIDE["defaults"]["benchmark"], "sessions": 10}}}
+    blobs = sorted(p.name for p in (tmp_path / "storage").rglob("*") if p.is_file())
+    r = submit(api, big, files, who="alice")
+    assert r.status_code == 409, r.json
+    assert r.json["description"] == (
+        "too many queued jobs: user 'alice' has 3 queued and this plan adds 10; the limit is 12 "
+        "queued jobs per user (the scheduler's --max-queued-jobs); wait for some to run, or "
+        "cancel a plan")
+    r = api.post("/plans", {"plan": {**big, "swprofiles": [{"name": "b"}]}}, who="alice")
+    assert r.status_code == 409 and "the limit is 12" in r.json["description"]
+    assert Plan.select().count() == 1 and Job.select().count() == 3
+    assert sorted(p.name for p in (tmp_path / "storage").rglob("*") if p.is_file()) == blobs
+    assert submit(api, big, files, who="carol").status_code == 201  # a limit per user
+    assert api.post(f"/plans/{first.json['plan']['id']}/cancel", who="alice").status_code == 200
+    assert submit(api, big, files, who="alice").status_code == 201  # cancelled jobs do not count

@@ -102,3 +102,38 @@ def test_every_user_creation_is_in_the_event_log(api):
 def test_unknown_route(api):
     r = api.get("/nope")
     assert r.status_code == 404 and "no route for GET /nope" in r.json["description"]
+
+
+def test_a_token_is_remembered_for_a_few_seconds_and_a_revocation_holds_after(api, clock):
+    """Another process (a second worker, `fastpath sched admin-token`) changes the database:
+    this one still answers from what it remembers, for TOKEN_TTL at most."""
+    from fastpath.api.middleware import TOKEN_TTL
+    from fastpath.store.queries import users
+
+    bob = api.user("bob", "query")
+    carol = api.user("carol", "query")
+    admin = api.admin
+    for token in (bob, carol, admin):
+        assert api.get("/sutclasses", who=token).status_code == 200
+    users.update_user(users.find_user("bob"), clock(), actor="elsewhere", disabled=True)
+    users.rotate_token(users.find_user("carol"), clock(), actor="elsewhere")
+    fresh_admin = users.rotate_admin_token(clock(), actor="elsewhere")
+    clock.advance(TOKEN_TTL / 2)
+    for token in (bob, carol, admin):  # remembered: no lookup
+        assert api.get("/sutclasses", who=token).status_code == 200
+    clock.advance(TOKEN_TTL / 2)
+    for token in (bob, carol, admin):
+        r = api.get("/sutclasses", who=token)
+        assert r.status_code == 401 and r.json["description"] == "unknown token", r.json
+    assert api.get("/sutclasses", who=fresh_admin).status_code == 200
+
+
+def test_a_revocation_through_this_process_holds_at_once(api, clock):
+    bob = api.user("bob", "query")
+    carol = api.user("carol", "query")
+    assert api.get("/sutclasses", who=bob).status_code == 200
+    assert api.get("/sutclasses", who=carol).status_code == 200
+    assert api.patch("/users/bob", {"disabled": True}).status_code == 200
+    assert api.post("/users/carol/token").status_code == 200
+    assert api.get("/sutclasses", who=bob).status_code == 401
+    assert api.get("/sutclasses", who=carol).status_code == 401

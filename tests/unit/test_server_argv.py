@@ -15,3 +15,10 @@ def test_the_api_child_knows_the_resultstore_to_name_it_in_plans():
     assert "--sutclasses" not in api and "--sutclasses" in controller and "--resultstore" in controller
     assert "--resultstore" not in child_argv("api", Settings())
     assert "--resultstore" in CliRunner().invoke(main, ["sched", "api", "--help"]).output
+
+
+def test_the_api_child_gets_the_queued_jobs_limit():
+    api = child_argv("api", Settings(max_queued_jobs=7))
+    assert api[api.index("--max-queued-jobs") + 1] == "7"
+    assert child_argv("api", Settings())[api.index("--max-queued-jobs") + 1] == "100000"
+    assert "--max-queued-jobs" not in child_argv("controller", Settings())

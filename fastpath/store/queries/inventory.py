@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import peewee as pw
+
 from fastpath.core.states import HOLDING_JOB, LeaseState, SutState
 from fastpath.core.sutclass import ClassSpec, SutSpec
 from fastpath.errors import NotFound
 from fastpath.store.models import Job, Lease, Sut, SutClass, Usage
-from fastpath.store.queries.base import atomic, bump, lock, log, transition
+from fastpath.store.queries.base import Prepared, atomic, bump, lock, log, transition
 
 ACTOR = "config"
 
@@ -155,24 +157,72 @@ class ClassUsage:
 
 
 def class_usage(cls: SutClass, now: float, start: float | None, end: float | None) -> ClassUsage:
-    suts = list(Sut.select(Sut.id, Sut.created_at, Sut.retired_at, Sut.health)
-                .where(Sut.sutclass == cls.id))
-    total = sum(1 for s in suts if s.health != SutState.RETIRED)
-    in_use = len(holders(cls.id))
+    return dict(classes_in_use(now, start, end, name=cls.name))[cls.id]
+
+
+def classes_in_use(now: float, start: float | None = None, end: float | None = None, *,
+                   name: str | None = None) -> list[tuple[SutClass, ClassUsage]]:
+    """Every class (or the one named) with its usage, now and over the window if one is given.
+
+    One statement for the classes and their counts, whatever their number; a window adds
+    two, for the SUTs' lifetimes and the usage intervals of all the classes at once.
+    """
+    classes = list(_in_use(name))
+    if not classes and name is not None:
+        raise NotFound(f"no SUT class named {name!r}")
+    now_only = {c.id: ClassUsage(_count(c, "leased") + _count(c, "running"), _count(c, "total"), None)
+                for c in classes}
     if start is None and end is None:
-        return ClassUsage(in_use, total, None)
-    lo = start if start is not None else cls.created_at
-    hi = min(end if end is not None else now, now)
-    if hi <= lo:
-        return ClassUsage(in_use, total, 0.0)
-    capacity = sum(_overlap(s.created_at, s.retired_at or hi, lo, hi) for s in suts)
-    intervals = Usage.select(Usage.started_at, Usage.ended_at).where(
-        (Usage.sutclass == cls.id)
-        & (Usage.started_at < hi)
-        & (Usage.ended_at.is_null() | (Usage.ended_at > lo))
-    )
-    used = sum(_overlap(u.started_at, u.ended_at or now, lo, hi) for u in intervals)
-    return ClassUsage(in_use, total, used / capacity if capacity else 0.0)
+        return [(c, now_only[c.id]) for c in classes]
+    ids = [c.id for c in classes]
+    suts: dict[int, list[Sut]] = {id: [] for id in ids}
+    for s in Sut.select(Sut.sutclass, Sut.created_at, Sut.retired_at).where(Sut.sutclass.in_(ids)):
+        suts[s.sutclass_id].append(s)
+    windows = {c.id: _window(c, start, end, now) for c in classes}
+    lo_all, hi_all = min(w[0] for w in windows.values()), max(w[1] for w in windows.values())
+    used: dict[int, float] = dict.fromkeys(ids, 0.0)
+    for u in Usage.select(Usage.sutclass, Usage.started_at, Usage.ended_at).where(
+            Usage.sutclass.in_(ids) & (Usage.started_at < hi_all)
+            & (Usage.ended_at.is_null() | (Usage.ended_at > lo_all))):
+        lo, hi = windows[u.sutclass_id]
+        used[u.sutclass_id] += _overlap(u.started_at, u.ended_at or now, lo, hi)
+    out = []
+    for c in classes:
+        lo, hi = windows[c.id]
+        share = 0.0
+        if hi > lo:
+            capacity = sum(_overlap(s.created_at, s.retired_at or hi, lo, hi) for s in suts[c.id])
+            share = used[c.id] / capacity if capacity else 0.0
+        out.append((c, ClassUsage(now_only[c.id].in_use, now_only[c.id].total, share)))
+    return out
+
+
+def _classes_in_use(name):
+    total = Sut.select(pw.fn.COUNT(Sut.id)).where(
+        (Sut.sutclass == SutClass.id) & (Sut.health != SutState.RETIRED))
+    leased = Lease.select(pw.fn.COUNT(Lease.id)).where(
+        (Lease.sutclass == SutClass.id) & (Lease.state == LeaseState.ACQUIRED)
+        & Lease.sut.is_null(False))
+    running = Job.select(pw.fn.COUNT(Job.id)).where(
+        (Job.sutclass == SutClass.id) & Job.state.in_(HOLDING_JOB) & Job.sut.is_null(False))
+    query = SutClass.select(SutClass, total.alias("total"), leased.alias("leased"),
+                            running.alias("running"))
+    if name is not None:
+        query = query.where(SutClass.name == name)
+    return query.order_by(SutClass.id)
+
+
+_in_use = Prepared(_classes_in_use)  # every `GET /sutclasses`
+
+
+def _count(cls: SutClass, column: str) -> int:
+    """A count selected beside the class's columns (MariaDB returns a Decimal, or None)."""
+    return int(getattr(cls, column) or 0)
+
+
+def _window(cls: SutClass, start: float | None, end: float | None, now: float) -> tuple[float, float]:
+    """The window as it applies to the class: from its creation if open, never past now."""
+    return (start if start is not None else cls.created_at, min(end if end is not None else now, now))
 
 
 def _overlap(a: float, b: float, lo: float, hi: float) -> float:

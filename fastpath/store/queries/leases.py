@@ -9,7 +9,7 @@ from fastpath.core.states import EXPIRING, LeaseState
 from fastpath.core.sutclass import reset_method
 from fastpath.errors import Conflict, NotFound
 from fastpath.store.models import Lease, LeaseKey, Sut, SutClass, Usage, User
-from fastpath.store.queries.base import atomic, bump, lock, log, transition
+from fastpath.store.queries.base import Prepared, atomic, bump, lock, log, transition
 from fastpath.store.queries.inventory import claim, get_class
 from fastpath.store.queries.suts import begin_reset
 
@@ -39,24 +39,41 @@ def request_lease(user: User, sutclass: str, priority: int, now: float,
     return lease, True
 
 
+def _leases() -> pw.ModelSelect[Lease]:
+    """Leases with their user, class and SUT (if any) in the same statement."""
+    return (Lease.select(Lease, User, SutClass, Sut).join(User).switch(Lease).join(SutClass)
+            .switch(Lease).join(Sut, pw.JOIN.LEFT_OUTER))
+
+
+def _one(id):
+    return _leases().where(Lease.id == id).limit(1)
+
+
+def _listed(states, user_ids):
+    # only the columns the listing shows of the joined records: making rows is most of its cost
+    query = (Lease.select(Lease, User.id, User.name, SutClass.id, SutClass.name, Sut.id, Sut.name,
+                          Sut.host, Sut.port, Sut.user, Sut.params, Sut.host_key)
+             .join(User).switch(Lease).join(SutClass).switch(Lease).join(Sut, pw.JOIN.LEFT_OUTER))
+    if states is not None:
+        query = query.where(Lease.state.in_(states))
+    if user_ids is not None:
+        query = query.where(Lease.user.in_(user_ids))
+    return query.order_by(Lease.id)
+
+
+_get, _list = Prepared(_one), Prepared(_listed)  # the API reads these on every request
+
+
 def get_lease(id: int) -> Lease:
-    lease = (
-        Lease.select(Lease, User, SutClass)
-        .join(User).switch(Lease).join(SutClass)
-        .where(Lease.id == id).first()
-    )
+    lease = next(iter(_get(id)), None)
     if lease is None:
         raise NotFound(f"no lease {id}")
     return lease
 
 
 def list_leases(states: list[str] | None, user_ids: list[int] | None) -> list[Lease]:
-    query = Lease.select(Lease, User, SutClass).join(User).switch(Lease).join(SutClass)
-    if states is not None:
-        query = query.where(Lease.state.in_(states))
-    if user_ids is not None:
-        query = query.where(Lease.user.in_(user_ids))
-    return list(query.order_by(Lease.id))
+    """Leases for a listing: their user's and class's names and their SUT's address only."""
+    return list(_list(states, user_ids))
 
 
 def release_lease(lease: Lease, actor: str, now: float) -> Lease:

@@ -11,7 +11,7 @@ import peewee as pw
 from fastpath.core.states import ACTIVE_PLAN, JobState, PlanState, Publish, plan_state
 from fastpath.errors import Conflict, NotFound
 from fastpath.store.models import Job, Plan, Sut, SutClass, User
-from fastpath.store.queries.base import atomic, bump, log, transition
+from fastpath.store.queries.base import atomic, bump, lock, log, transition
 
 
 def find_request(user: User, key: str | None) -> Plan | None:
@@ -21,11 +21,27 @@ def find_request(user: User, key: str | None) -> Plan | None:
     return Plan.get_or_none((Plan.user == user.id) & (Plan.request_key == key))
 
 
+MAX_QUEUED_JOBS = 100_000  # per user, by default (a 10,000-job plan is fine, ten of them too)
+
+
+def check_queued(user: User, more: int, limit: int | None) -> None:
+    """Conflict if `more` queued jobs would take the user past `limit` queued jobs."""
+    if limit is None:
+        return
+    queued = Job.select().where((Job.user == user.id) & (Job.state == JobState.QUEUED)).count()
+    if queued + more > limit:
+        raise Conflict(f"too many queued jobs: user {user.name!r} has {queued} queued and this "
+                       f"plan adds {more}; the limit is {limit} queued jobs per user "
+                       "(the scheduler's --max-queued-jobs); wait for some to run, or cancel a plan")
+
+
 def create_plan(user: User, cls: SutClass, document: dict, jobs: Sequence[tuple[int, int]],
-                priority: int, publish: bool, now: float, key: str | None = None) -> Plan:
-    """A plan and its jobs, (swprofile, session) in queue order, in one transaction."""
+                priority: int, publish: bool, now: float, key: str | None = None, *,
+                max_queued: int | None = None) -> Plan:
+    """A plan and its jobs, (swprofile, session) in queue order, in one transaction; Conflict if
+    the user would have more than `max_queued` queued jobs (None: no limit)."""
     try:
-        return _create_plan(user, cls, document, jobs, priority, publish, now, key)
+        return _create_plan(user, cls, document, jobs, priority, publish, now, key, max_queued)
     except pw.IntegrityError:  # the same request, at the same moment
         earlier = find_request(user, key)
         if earlier is None:
@@ -33,8 +49,10 @@ def create_plan(user: User, cls: SutClass, document: dict, jobs: Sequence[tuple[
         return earlier
 
 
-def _create_plan(user, cls, document, jobs, priority, publish, now, key) -> Plan:
+def _create_plan(user, cls, document, jobs, priority, publish, now, key, max_queued) -> Plan:
     with atomic():
+        lock(User, user.id)  # one submission of a user at a time counts its queued jobs
+        check_queued(user, len(jobs), max_queued)
         plan = Plan.create(
             user=user.id, sutclass=cls.id, name=document.get("sut", {}).get("name"),
             state=PlanState.QUEUED, priority=priority, publish=publish, document=document,
