@@ -26,6 +26,8 @@ from fastpath.api.sutclasses import SutClasses
 from fastpath.api.suts import Suts
 from fastpath.api.users import Users
 from fastpath.store.files import Storage
+from fastpath.web import Headers
+from fastpath.web import install as install_dashboard
 
 # Ids are 64-bit in every database; a larger number names no record (404), never a 500.
 ID = f"{{id:int(min=1,max={2**63 - 1})}}"
@@ -39,7 +41,8 @@ def create_app(
     sleep: Callable[[float], None] = time.sleep,
     resultstore: str | None = None,
 ) -> falcon.App:
-    middleware: list[Any] = [Database(), Authentication(), QueryParameters(openapi.document())]
+    middleware: list[Any] = [Database(), Authentication(), QueryParameters(openapi.document()),
+                              Headers()]
     app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
@@ -70,4 +73,5 @@ def create_app(
         jobs = Jobs(Storage(storage))
         app.add_route("/jobs/" + ID, jobs, suffix="item")
         app.add_route("/jobs/" + ID + "/log", jobs, suffix="log")
+    install_dashboard(app, clock=clock, queues=queues, resultstore=resultstore)
     return app

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from fastpath.core.states import HOLDING_JOB, LeaseState, SutState
 from fastpath.core.sutclass import ClassSpec, SutSpec
 from fastpath.errors import NotFound
-from fastpath.store.models import Job, Lease, Sut, SutClass, Usage
+from fastpath.store.models import Job, Lease, Sut, SutClass, Usage, User
 from fastpath.store.queries.base import atomic, bump, lock, log, transition
 
 ACTOR = "config"
@@ -177,3 +177,9 @@ def class_usage(cls: SutClass, now: float, start: float | None, end: float | Non
 
 def _overlap(a: float, b: float, lo: float, hi: float) -> float:
     return max(0.0, min(b, hi) - max(a, lo))
+
+
+def sut_usage(sut_id: int, limit: int = 20) -> list[Usage]:
+    """The SUT's latest holders (leases and jobs), newest first, with their users."""
+    return list(Usage.select(Usage, User).join(User).where(Usage.sut == sut_id)
+                .order_by(Usage.started_at.desc()).limit(limit))
