@@ -26,8 +26,6 @@ from fastpath.api.sutclasses import SutClasses
 from fastpath.api.suts import Suts
 from fastpath.api.users import Users
 from fastpath.store.files import Storage
-from fastpath.web import Headers
-from fastpath.web import install as install_dashboard
 
 # Ids are 64-bit in every database; a larger number names no record (404), never a 500.
 ID = f"{{id:int(min=1,max={2**63 - 1})}}"
@@ -41,8 +39,10 @@ def create_app(
     sleep: Callable[[float], None] = time.sleep,
     resultstore: str | None = None,
 ) -> falcon.App:
+    from fastpath.web import routes as dashboard  # it builds on the API's views and listings
+
     middleware: list[Any] = [Database(), Authentication(), QueryParameters(openapi.document()),
-                              Headers()]
+                             dashboard.Headers()]
     app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
@@ -73,5 +73,5 @@ def create_app(
         jobs = Jobs(Storage(storage))
         app.add_route("/jobs/" + ID, jobs, suffix="item")
         app.add_route("/jobs/" + ID + "/log", jobs, suffix="log")
-    install_dashboard(app, clock=clock, queues=queues, resultstore=resultstore)
+    dashboard.install(app, clock=clock, queues=queues, resultstore=resultstore)
     return app

@@ -61,11 +61,10 @@ def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     raw = (hi - lo) / max(1, count - 1)
     power = 10 ** math.floor(math.log10(raw))
     step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
-    first = math.floor(lo / step) * step
-    ticks, t = [], first
-    while t <= hi + step * 0.5:
-        ticks.append(round(t, 12))
-        t += step
+    first = math.floor(lo / step)
+    ticks = [round(first * step, 12)]
+    while ticks[-1] < hi:
+        ticks.append(round((first + len(ticks)) * step, 12))
     return ticks
 
 
@@ -87,7 +86,9 @@ def geometry(panel: Panel) -> dict:
         m = s.summary
         columns.append({
             "swprofile": s.swprofile, "x": round(x, 2), "summary": m,
-            "points": [{"x": round(x - 10, 2), "y": y(v), "value": v} for v in m.session_means],
+            # side by side, so that equal session means stay countable
+            "points": [{"x": round(x - 24 + 4 * (j % 5), 2), "y": y(v), "value": v}
+                       for j, v in enumerate(m.session_means)],
             "mean": {"x": round(x + 12, 2), "y": y(m.mean)},
             "ci": ({"low": y(m.ci95min), "high": y(m.ci95max)}
                    if m.ci95min is not None and m.ci95max is not None else None),

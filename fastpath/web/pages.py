@@ -37,10 +37,12 @@ def tile_state(health: str, holder_kind: str | None) -> str:
     return holder_kind or "free"
 
 
-def tiles(class_id: int, names: dict[int, str]) -> list[Tile]:
-    held = inventory.holders(class_id)
+def tiles(class_id: int | None, names: dict[int, str], *, of: list[Sut] | None = None,
+          held: dict | None = None) -> list[Tile]:
+    """The tiles of a class's SUTs (or of the SUTs given, with their holders given)."""
+    held = inventory.holders(class_id) if held is None else held
     out = []
-    for sut in inventory.class_suts(class_id):
+    for sut in inventory.class_suts(class_id) if of is None else of:
         h = held.get(sut.id)
         holder = f"{h[0]} {h[1]} · {names.get(h[2], '?')}" if h else None
         out.append(Tile(sut.name, tile_state(sut.health, h[0] if h else None), holder,
@@ -60,17 +62,26 @@ class Page:
 
 
 class Overview(Page):
+    """Every class at once: a few queries for the whole lab, however many classes it has."""
+
     def on_get(self, req, resp) -> None:
         now = self.clock()
         names = user_names()
+        found = inventory.list_classes()
+        usage = inventory.usage_by_class(now, now - DAY, now, found)
+        waiting = control.waiting()
+        held = inventory.holders()
+        by_class: dict[int, list[Sut]] = {}
+        for sut in inventory.all_suts():
+            by_class.setdefault(sut.sutclass_id, []).append(sut)
         classes = []
-        for cls in inventory.list_classes():
-            demand = control.demand(cls.id)
-            usage = inventory.class_usage(cls, now, now - DAY, now)
-            oldest = min((d.queued_at for d in demand), default=None)
-            classes.append({"name": cls.name, "enabled": cls.enabled, "tiles": tiles(cls.id, names),
-                            "queue": len(demand), "oldest_wait": now - oldest if oldest else None,
-                            "in_use": usage.in_use, "total": usage.total, "usage_24h": usage.window})
+        for cls in found:
+            n, oldest = waiting.get(cls.id, (0, None))
+            u = usage[cls.id]
+            classes.append({"name": cls.name, "enabled": cls.enabled,
+                            "tiles": tiles(cls.id, names, of=by_class.get(cls.id, []), held=held),
+                            "queue": n, "oldest_wait": now - oldest if oldest is not None else None,
+                            "in_use": u.in_use, "total": u.total, "usage_24h": u.window})
         page(req, resp, "overview.html", "Overview", classes=classes, now=now)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 
 from fastpath.core.states import HOLDING_JOB, LeaseState, SutState
@@ -155,28 +156,53 @@ class ClassUsage:
 
 
 def class_usage(cls: SutClass, now: float, start: float | None, end: float | None) -> ClassUsage:
-    suts = list(Sut.select(Sut.id, Sut.created_at, Sut.retired_at, Sut.health)
-                .where(Sut.sutclass == cls.id))
-    total = sum(1 for s in suts if s.health != SutState.RETIRED)
-    in_use = len(holders(cls.id))
-    if start is None and end is None:
-        return ClassUsage(in_use, total, None)
-    lo = start if start is not None else cls.created_at
+    return usage_by_class(now, start, end, [cls])[cls.id]
+
+
+def usage_by_class(now: float, start: float | None, end: float | None,
+                   classes: list[SutClass] | None = None) -> dict[int, ClassUsage]:
+    """class id -> its usage, for the classes given (all by default), in a few queries for all."""
+    classes = list_classes() if classes is None else classes
+    ids = [c.id for c in classes]
+    suts = list(Sut.select(Sut.id, Sut.sutclass, Sut.created_at, Sut.retired_at, Sut.health)
+                .where(Sut.sutclass.in_(ids)))
+    held = holders(ids[0] if len(ids) == 1 else None)
+    of_class = {s.id: s.sutclass_id for s in suts}
+    in_use = Counter(of_class[sut] for sut in held if sut in of_class)
+    windowed = start is not None or end is not None
+    lo_of = {c.id: start if start is not None else c.created_at for c in classes}
     hi = min(end if end is not None else now, now)
-    if hi <= lo:
-        return ClassUsage(in_use, total, 0.0)
-    capacity = sum(_overlap(s.created_at, s.retired_at or hi, lo, hi) for s in suts)
-    intervals = Usage.select(Usage.started_at, Usage.ended_at).where(
-        (Usage.sutclass == cls.id)
-        & (Usage.started_at < hi)
-        & (Usage.ended_at.is_null() | (Usage.ended_at > lo))
-    )
-    used = sum(_overlap(u.started_at, u.ended_at or now, lo, hi) for u in intervals)
-    return ClassUsage(in_use, total, used / capacity if capacity else 0.0)
+    used: dict[int, float] = defaultdict(float)
+    if windowed:
+        lo = min(lo_of.values(), default=hi)
+        intervals = Usage.select(Usage.sutclass, Usage.started_at, Usage.ended_at).where(
+            Usage.sutclass.in_(ids) & (Usage.started_at < hi)
+            & (Usage.ended_at.is_null() | (Usage.ended_at > lo))).tuples()
+        for class_id, a, b in intervals:
+            used[class_id] += _overlap(a, b or now, lo_of[class_id], hi)
+    out = {}
+    for c in classes:
+        mine = [s for s in suts if s.sutclass_id == c.id]
+        total = sum(1 for s in mine if s.health != SutState.RETIRED)
+        if not windowed:
+            out[c.id] = ClassUsage(in_use[c.id], total, None)
+            continue
+        lo = lo_of[c.id]
+        if hi <= lo:
+            out[c.id] = ClassUsage(in_use[c.id], total, 0.0)
+            continue
+        capacity = sum(_overlap(s.created_at, s.retired_at or hi, lo, hi) for s in mine)
+        out[c.id] = ClassUsage(in_use[c.id], total, used[c.id] / capacity if capacity else 0.0)
+    return out
 
 
 def _overlap(a: float, b: float, lo: float, hi: float) -> float:
     return max(0.0, min(b, hi) - max(a, lo))
+
+
+def all_suts() -> list[Sut]:
+    """Every SUT not retired, by class and name."""
+    return list(Sut.select().where(Sut.health != SutState.RETIRED).order_by(Sut.sutclass, Sut.name))
 
 
 def sut_usage(sut_id: int, limit: int = 20) -> list[Usage]:
