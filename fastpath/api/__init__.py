@@ -14,6 +14,7 @@ from typing import Any
 import falcon
 
 from fastpath.api import errors, openapi
+from fastpath.api.dashboard import routes as dashboard
 from fastpath.api.events import Events
 from fastpath.api.healthz import Healthz
 from fastpath.api.jobs import Jobs
@@ -39,8 +40,6 @@ def create_app(
     sleep: Callable[[float], None] = time.sleep,
     resultstore: str | None = None,
 ) -> falcon.App:
-    from fastpath.web import routes as dashboard  # it builds on the API's views and listings
-
     middleware: list[Any] = [Database(), Authentication(), QueryParameters(openapi.document()),
                              dashboard.Headers()]
     app = falcon.App(middleware=middleware)

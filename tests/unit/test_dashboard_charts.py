@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from fastpath.api.dashboard import charts
+from fastpath.api.dashboard.pages import tile_state
 from fastpath.results import analysis
 from fastpath.results.backend import Aggregate
-from fastpath.web import charts
-from fastpath.web.pages import tile_state
 
 
 def summary(*means: float) -> analysis.Summary:

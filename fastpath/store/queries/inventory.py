@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from fastpath.core.states import HOLDING_JOB, LeaseState, SutState
 from fastpath.core.sutclass import ClassSpec, SutSpec
@@ -175,7 +176,7 @@ def usage_by_class(now: float, start: float | None, end: float | None,
     used: dict[int, float] = defaultdict(float)
     if windowed:
         lo = min(lo_of.values(), default=hi)
-        intervals = Usage.select(Usage.sutclass, Usage.started_at, Usage.ended_at).where(
+        intervals: Any = Usage.select(Usage.sutclass, Usage.started_at, Usage.ended_at).where(
             Usage.sutclass.in_(ids) & (Usage.started_at < hi)
             & (Usage.ended_at.is_null() | (Usage.ended_at > lo))).tuples()
         for class_id, a, b in intervals:

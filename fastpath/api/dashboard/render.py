@@ -38,7 +38,7 @@ def span(seconds: float | None) -> str:
 
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("fastpath.web", "templates"),
+    env = jinja2.Environment(loader=jinja2.PackageLoader("fastpath.api.dashboard", "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
     env.filters.update(when=when, span=span)

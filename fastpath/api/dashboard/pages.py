@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from fastpath.api.dashboard import charts
+from fastpath.api.dashboard.render import page
 from fastpath.api.listing import owner_filter, state_filter
 from fastpath.api.queue import QueueCache, Queues
 from fastpath.api.views import lease_view, plan_view
 from fastpath.core.states import ACTIVE_LEASE, ACTIVE_PLAN, LeaseState, PlanState, SutState, parse_states
 from fastpath.store.models import Sut
 from fastpath.store.queries import control, events, inventory, jobs, leases, plans, suts, users
-from fastpath.web import charts
-from fastpath.web.render import page
 
 DAY = 86400.0
 QUEUE_ROWS = 200  # rows of a class's queue shown; the rest are counted
@@ -37,7 +37,7 @@ def tile_state(health: str, holder_kind: str | None) -> str:
     return holder_kind or "free"
 
 
-def tiles(class_id: int | None, names: dict[int, str], *, of: list[Sut] | None = None,
+def tiles(class_id: int, names: dict[int, str], *, of: list[Sut] | None = None,
           held: dict | None = None) -> list[Tile]:
     """The tiles of a class's SUTs (or of the SUTs given, with their holders given)."""
     held = inventory.holders(class_id) if held is None else held

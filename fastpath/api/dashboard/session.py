@@ -12,10 +12,10 @@ from urllib.parse import urlsplit
 
 import falcon
 
+from fastpath.api.dashboard.render import plain
 from fastpath.api.middleware import COOKIE, LOGIN
 from fastpath.core import tokens
 from fastpath.store.queries import users
-from fastpath.web.render import plain
 
 HOME = "/"
 

@@ -7,8 +7,8 @@ from importlib.resources import files
 
 import falcon
 
+from fastpath.api.dashboard import pages, session
 from fastpath.api.queue import QueueCache
-from fastpath.web import pages, session
 
 ASSETS = {"dashboard.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript; charset=utf-8"}
 # only our own script, styles and pictures; no framing by other sites
@@ -22,7 +22,7 @@ class Static:
     public = True
 
     def __init__(self) -> None:
-        root = files("fastpath.web") / "static"
+        root = files("fastpath.api.dashboard") / "static"
         self.assets = {name: (root / name).read_bytes() for name in ASSETS}
 
     def on_get(self, req, resp, name: str) -> None:
