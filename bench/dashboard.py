@@ -2,7 +2,7 @@
 
 Set-up, through the store's queries: CLASSES classes of SUTS SUTs in all
 (never reached, marked healthy), JOBS finished jobs spread over the last
-two days (each assigned to a SUT and finished, so usage has history), and
+two days (in plans of 50) (each assigned to a SUT and finished, so usage has history), and
 now a leased SUT and a running job in every class, and a queued plan of
 QUEUED jobs in the first class. Measured through the real falcon app
 (falcon.testing, no HTTP): `GET /` (the overview, signed in by the
@@ -30,6 +30,7 @@ from fastpath.store.db import bind, db
 from fastpath.store.models import Sut
 from fastpath.store.queries import inventory, jobs, leases, plans, suts, users
 
+PLAN_JOBS = 50
 DOC = {"swprofiles": [{"name": "base"}], "benchmarks": []}
 
 
@@ -68,12 +69,17 @@ def setup(work: Path, n_suts: int, n_classes: int, n_jobs: int, queued: int) -> 
 
 
 def _history(c, user, sut_ids: list[int], each: int, per: int, start: float, step: float) -> None:
-    plan = plans.create_plan(user, c, {"sut": {"sutclass": c.name}, **DOC},
-                             [(0, i + 1) for i in range(each)], 5, False, start)
-    for i, job in enumerate(plans.plan_jobs(plan.id)):
-        t = start + (i // per) * step
-        assert jobs.assign_job(job.id, sut_ids[i % per], t)
-        jobs.finish_job(jobs.get_job(job.id), JobState.COMPLETED, t + step * 0.7, publish=False)
+    """`each` finished jobs on the class's SUTs, in plans of PLAN_JOBS (a plan rolls up its jobs
+    on every finish: one huge plan would make the fill quadratic, not the page slower)."""
+    for first in range(0, each, PLAN_JOBS):
+        count = min(PLAN_JOBS, each - first)
+        plan = plans.create_plan(user, c, {"sut": {"sutclass": c.name}, **DOC},
+                                 [(0, i + 1) for i in range(count)], 5, False, start)
+        for k, job in enumerate(plans.plan_jobs(plan.id)):
+            i = first + k
+            t = start + (i // per) * step
+            assert jobs.assign_job(job.id, sut_ids[i % per], t)
+            jobs.finish_job(jobs.get_job(job.id), JobState.COMPLETED, t + step * 0.7, publish=False)
 
 
 def timed(client: TestClient, path: str, **kw) -> float:

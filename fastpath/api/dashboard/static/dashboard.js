@@ -6,8 +6,12 @@
   if (!main) { return; }
   var every = parseInt(main.getAttribute("data-refresh"), 10) || 3000;
   var last = null;
+  function typing() {  // a filter being typed into is not swapped away under the cursor
+    var a = document.activeElement;
+    return a && main.contains(a) && /^(INPUT|SELECT|TEXTAREA)$/.test(a.tagName);
+  }
   function tick() {
-    if (document.hidden) { return schedule(); }
+    if (document.hidden || typing()) { return schedule(); }
     fetch(window.location.href, {headers: {"FP-Fragment": "1"}, credentials: "same-origin",
                                  cache: "no-store"})
       .then(function (r) {
