@@ -154,6 +154,7 @@ def test_the_image_serves_the_dashboard(scheduler):
     plain = urllib.request.build_opener(Stay)
     with pytest.raises(urllib.error.HTTPError) as no_cookie:
         plain.open(scheduler.url + "/")
+    no_cookie.value.close()  # a refusal holds its connection open until closed
     assert no_cookie.value.code == 303 and no_cookie.value.headers["Location"].startswith("/ui/login")
     with urllib.request.urlopen(scheduler.url + "/ui/login") as r:
         assert 'name="token"' in r.read().decode()
@@ -162,6 +163,7 @@ def test_the_image_serves_the_dashboard(scheduler):
     body = urllib.parse.urlencode({"token": admin_token(scheduler), "next": "/"}).encode()
     with pytest.raises(urllib.error.HTTPError) as login:
         plain.open(urllib.request.Request(scheduler.url + "/ui/login", data=body))
+    login.value.close()
     cookie = login.value.headers["Set-Cookie"].split(";")[0]
     assert login.value.code == 303 and "HttpOnly" in login.value.headers["Set-Cookie"]
     with urllib.request.urlopen(urllib.request.Request(scheduler.url + "/", headers={"Cookie": cookie})) as r:

@@ -101,5 +101,8 @@ def test_sut_and_leases_pages(api, clock):
     assert f'data-lease="{held["id"]}"' in html and "other-01" in html and "(in 4h 00m)" in html
     sut = page(api, "/ui/suts/other-01", api.tokens["alice"]).text
     assert f"lease {held['id']} · alice" in sut and "<td>lease 1</td><td>alice</td>" in sut
-    assert page(api, "/ui/suts/nope", api.tokens["alice"]).status_code == 404
+    missing = page(api, "/ui/suts/nope", api.tokens["alice"])
+    assert missing.status_code == 404 and "no SUT named &#39;nope&#39;" in missing.text
+    assert page(api, "/ui/plans?states=bogus", api.tokens["alice"]).status_code == 400
+    assert api.get("/plans/99").json["status"] == "error"  # the API's refusals stay JSON
     assert page(api, "/ui/static/dashboard.js", None).status_code == 200

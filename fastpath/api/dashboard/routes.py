@@ -7,8 +7,11 @@ from importlib.resources import files
 
 import falcon
 
+from fastpath.api import errors
 from fastpath.api.dashboard import pages, session
+from fastpath.api.dashboard.render import plain
 from fastpath.api.queue import QueueCache
+from fastpath.errors import FastpathError
 
 ASSETS = {"dashboard.css": "text/css; charset=utf-8", "dashboard.js": "text/javascript; charset=utf-8"}
 # only our own script, styles and pictures; no framing by other sites
@@ -52,10 +55,20 @@ class Redirect:
         raise falcon.HTTPSeeOther(self.to)
 
 
+def _error(req, resp, ex: FastpathError, params) -> None:
+    """A page's refusal (no such plan, SUT, class; a bad filter) as a page; the API's as JSON."""
+    errors.handle_fastpath(req, resp, ex, params)
+    if req.path.startswith("/ui/") and req.context.get("user") is not None:
+        status = resp.status
+        plain(req, resp, "error.html", status=status, message=ex.message)
+        resp.status = status
+
+
 def install(app: falcon.App, *, clock: Callable[[], float], queues: QueueCache,
             resultstore: str | None) -> None:
     """Add the dashboard's routes to the API's app."""
     args = (clock, queues, resultstore)
+    app.add_error_handler(FastpathError, _error)
     app.add_route("/", pages.Overview(*args))
     app.add_route("/ui", Redirect("/"))
     app.add_route("/ui/login", session.Login())
