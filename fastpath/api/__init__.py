@@ -15,6 +15,7 @@ import falcon
 
 from fastpath.api import errors, openapi
 from fastpath.api.blobs import Blobs
+from fastpath.api.dashboard import routes as dashboard
 from fastpath.api.events import Events
 from fastpath.api.healthz import Healthz
 from fastpath.api.jobs import Jobs
@@ -46,7 +47,7 @@ def create_app(
     known = Tokens(clock)
     # the timer first: it sees every request whole, refusals and errors included
     middleware: list[Any] = [RequestTimer(), Database(), Authentication(known),
-                             QueryParameters(openapi.document())]
+                             QueryParameters(openapi.document()), dashboard.Headers()]
     app = falcon.App(middleware=middleware)
     app.req_options.strip_url_path_trailing_slash = True
     errors.install(app)
@@ -81,4 +82,5 @@ def create_app(
         jobs = Jobs(Storage(storage))
         app.add_route("/jobs/" + ID, jobs, suffix="item")
         app.add_route("/jobs/" + ID + "/log", jobs, suffix="log")
+    dashboard.install(app, clock=clock, queues=queues, resultstore=resultstore)
     return app

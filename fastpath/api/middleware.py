@@ -1,10 +1,11 @@
-"""Per-request database connection and bearer-token authentication."""
+"""Per-request database connection, bearer-token authentication, and the dashboard's cookie."""
 
 from __future__ import annotations
 
 import re
 import threading
 from collections.abc import Callable
+from urllib.parse import quote
 
 import falcon
 
@@ -27,6 +28,10 @@ class Database:
     def process_response(self, req, resp, resource, req_succeeded) -> None:
         if not db.is_closed():
             db.close()
+
+
+COOKIE = "fastpath_token"  # the dashboard's login: a scheduler token, HttpOnly, SameSite=Strict
+LOGIN = "/ui/login"
 
 
 class Tokens:
@@ -63,7 +68,12 @@ class Tokens:
 
 
 class Authentication:
-    """Resolves `Authorization: Bearer <token>` to `req.context.user` on every non-public route."""
+    """Resolves `Authorization: Bearer <token>` to `req.context.user` on every non-public route.
+
+    Dashboard pages (resources with `page = True`) read the token from the
+    login cookie instead, and only they do: the API never accepts the cookie,
+    so a page of another site cannot make a browser act on the API.
+    """
 
     def __init__(self, known: Tokens) -> None:
         self.known = known
@@ -71,6 +81,9 @@ class Authentication:
     def process_resource(self, req, resp, resource, params) -> None:
         req.context.user = None
         if getattr(resource, "public", False):
+            return
+        if getattr(resource, "page", False):
+            req.context.user = _signed_in(req)
             return
         header = req.get_header("Authorization") or ""
         scheme, _, token = header.partition(" ")
@@ -80,6 +93,15 @@ class Authentication:
         if user is None:
             raise Unauthorized("unknown token")
         req.context.user = user
+
+
+def _signed_in(req):
+    """The user of the login cookie, who must hold `query`; otherwise off to the login page."""
+    token = req.get_cookie_values(COOKIE) or []
+    user = users.authenticate(token[0]) if token and token[0] else None
+    if user is None or not tokens.has(user.capabilities, "query"):
+        raise falcon.HTTPSeeOther(LOGIN + "?next=" + quote(req.relative_uri, safe=""))
+    return user
 
 
 class QueryParameters:

@@ -141,6 +141,36 @@ def test_the_image_holds_the_package_data(scheduler):
     assert {"benchmarks/speedometer/v2.1.yaml", "benchmarks/mmtests/kernbench.yaml"} <= set(files.split())
 
 
+def test_the_image_serves_the_dashboard(scheduler):
+    """Its templates, styles and script are in the image: the login page, then the overview."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    class Stay(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kw):
+            return None  # look at each redirect instead of following it
+
+    plain = urllib.request.build_opener(Stay)
+    with pytest.raises(urllib.error.HTTPError) as no_cookie:
+        plain.open(scheduler.url + "/")
+    no_cookie.value.close()  # a refusal holds its connection open until closed
+    assert no_cookie.value.code == 303 and no_cookie.value.headers["Location"].startswith("/ui/login")
+    with urllib.request.urlopen(scheduler.url + "/ui/login") as r:
+        assert 'name="token"' in r.read().decode()
+    with urllib.request.urlopen(scheduler.url + "/ui/static/dashboard.js") as r:
+        assert b"FP-Fragment" in r.read()
+    body = urllib.parse.urlencode({"token": admin_token(scheduler), "next": "/"}).encode()
+    with pytest.raises(urllib.error.HTTPError) as login:
+        plain.open(urllib.request.Request(scheduler.url + "/ui/login", data=body))
+    login.value.close()
+    cookie = login.value.headers["Set-Cookie"].split(";")[0]
+    assert login.value.code == 303 and "HttpOnly" in login.value.headers["Set-Cookie"]
+    with urllib.request.urlopen(urllib.request.Request(scheduler.url + "/", headers={"Cookie": cookie})) as r:
+        page = r.read().decode()
+    assert 'data-sutclass="ghost"' in page and 'data-sut="ghost-01"' in page
+
+
 def test_healthcheck_passes(scheduler):
     proc = scheduler.podman("healthcheck", "run", scheduler.name, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -83,3 +83,15 @@ def lab(lease_lab):
     doc = json.loads(lease_lab.cli("sched", "lease-list", "--all-users", "--json").stdout)
     for lease in doc["leases"]:
         lease_lab.cli("sched", "lease-release", str(lease["id"]), check=False)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One real browser for the whole run: Debian's chromium, driven by Playwright (never its
+    own download)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path="/usr/bin/chromium")
+        yield chromium
+        chromium.close()

@@ -61,3 +61,9 @@ def names(events: list[Event]) -> dict[tuple[str, int], str]:
             out.update({(kind, r.id): r.name for r in model.select(model.id, model.name)
                         .where(model.id.in_(list(ids)))})
     return out
+
+
+def of_record(kind: str, ref: int, limit: int = 50) -> list[Event]:
+    """The latest events about one record, newest first."""
+    return list(Event.select().where((Event.kind == kind) & (Event.ref == ref))
+                .order_by(Event.id.desc()).limit(limit))

@@ -9,7 +9,7 @@ import peewee as pw
 from fastpath.core.states import HOLDING_JOB, LeaseState, SutState
 from fastpath.core.sutclass import ClassSpec, SutSpec
 from fastpath.errors import NotFound
-from fastpath.store.models import Job, Lease, Sut, SutClass, Usage
+from fastpath.store.models import Job, Lease, Sut, SutClass, Usage, User
 from fastpath.store.queries.base import Prepared, atomic, bump, lock, log, transition
 
 ACTOR = "config"
@@ -157,7 +157,8 @@ class ClassUsage:
 
 
 def class_usage(cls: SutClass, now: float, start: float | None, end: float | None) -> ClassUsage:
-    return dict(classes_in_use(now, start, end, name=cls.name))[cls.id]
+    [(_, usage)] = classes_in_use(now, start, end, name=cls.name)
+    return usage
 
 
 def classes_in_use(now: float, start: float | None = None, end: float | None = None, *,
@@ -227,3 +228,14 @@ def _window(cls: SutClass, start: float | None, end: float | None, now: float) -
 
 def _overlap(a: float, b: float, lo: float, hi: float) -> float:
     return max(0.0, min(b, hi) - max(a, lo))
+
+
+def all_suts() -> list[Sut]:
+    """Every SUT not retired, by class and name."""
+    return list(Sut.select().where(Sut.health != SutState.RETIRED).order_by(Sut.sutclass, Sut.name))
+
+
+def sut_usage(sut_id: int, limit: int = 20) -> list[Usage]:
+    """The SUT's latest holders (leases and jobs), newest first, with their users."""
+    return list(Usage.select(Usage, User).join(User).where(Usage.sut == sut_id)
+                .order_by(Usage.started_at.desc()).limit(limit))

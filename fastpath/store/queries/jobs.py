@@ -149,3 +149,12 @@ def delay_publish(job_id: int, failures: int, until: float, reason: str) -> None
     """A publish failed for the `failures`-th time in a row: try again at `until`."""
     Job.update(due_at=until, publish_failures=failures, last_error=reason[:4000]).where(
         (Job.id == job_id) & (Job.publish == Publish.PENDING)).execute()
+
+
+def last_fingerprint(sut_id: int, look_back: int = 5) -> dict | None:
+    """The hardware and software fingerprint the SUT's latest jobs recorded (`connect` step)."""
+    for job in Job.select(Job.progress).where(Job.sut == sut_id).order_by(Job.id.desc()).limit(look_back):
+        found = (job.progress or {}).get("fingerprint")
+        if found:
+            return found
+    return None
