@@ -223,7 +223,8 @@ SCHEMAS = {
 PLAN_SUBMISSION = {
     "type": "object", "additionalProperties": False,
     "properties": {
-        "plan": {"type": "object", "description": "the plan document; `sut: {sutclass: NAME}`"},
+        "plan": {"type": "object",
+                 "description": "the plan document; `sut: {sutclass: NAME, placement: spread|same}`"},
         "priority": {"type": "integer", "minimum": 0, "maximum": 10, "default": 5},
         "publish": {"type": "boolean", "default": True},
     },

@@ -31,7 +31,7 @@ INLINE = {"suite": "testing", "name": "busyloop", "type": "container",
 
 def test_the_guides_plan_normalises():
     plan = validate(copy.deepcopy(GUIDE), source="p.yaml")
-    assert plan["sut"] == {"sutclass": "demo", "name": None}
+    assert plan["sut"] == {"sutclass": "demo", "name": None, "placement": "spread"}
     [sw] = plan["swprofiles"]
     assert sw == {"name": "baseline", "kernel": "/path/to/Image", "modules": "/path/to/modules.tar.xz",
                   "initrd": None, "bootscript": None, "cmdline": [], "sysctl": [], "kernel_git_sha": None}

@@ -8,11 +8,11 @@ from contextlib import contextmanager
 
 import peewee as pw
 
-from fastpath.core.schedule import Demand, FreeSut
-from fastpath.core.states import JobState, LeaseState, SutState
+from fastpath.core.schedule import Demand, FreeSut, PlanJob
+from fastpath.core.states import FINAL_JOB, HOLDING_JOB, JobState, LeaseState, SutState
 from fastpath.errors import LostLeadership
 from fastpath.store.db import db
-from fastpath.store.models import Job, Leader, Lease, LeaseKey, Sut, SutClass
+from fastpath.store.models import Job, Leader, Lease, LeaseKey, Plan, Sut, SutClass
 from fastpath.store.queries.base import atomic
 from fastpath.store.queries.inventory import holders
 
@@ -143,6 +143,33 @@ def demand(class_id: int, now: float | None = None) -> list[Demand]:
         avoid = frozenset((row.progress or {}).get("avoid", []))
         out.append(Demand("job", row.id, row.user_id, row.priority, row.queued_at, avoid))
     return out
+
+
+def placing(class_id: int) -> list[tuple[str, list[PlanJob]]]:
+    """(placement, jobs) of each plan with a job queued in the class, for `schedule.placing`.
+
+    Every job of such a plan counts: those that ran or run weigh on the balance.
+    """
+    queued = (Job.select(Job.plan).where((Job.sutclass == class_id) & (Job.state == JobState.QUEUED))
+              .distinct())
+    plans = {p.id: (p.document.get("sut") or {}).get("placement") or "spread"
+             for p in Plan.select(Plan.id, Plan.document).where(Plan.id.in_(queued))}
+    out: dict[int, list[PlanJob]] = {id: [] for id in plans}
+    rows = Job.select(Job.id, Job.plan, Job.session, Job.swprofile, Job.state, Job.sut,
+                      Job.assigned_at, Job.progress).where(Job.plan.in_(list(plans)))
+    for row in rows:
+        if row.state == JobState.QUEUED:
+            state = "queued"
+        elif row.state in HOLDING_JOB:
+            state = "holding"
+        elif row.state in FINAL_JOB and row.sut_id is not None:
+            state = "done"
+        else:
+            continue
+        avoid = frozenset((row.progress or {}).get("avoid", [])) if state == "queued" else frozenset()
+        out[row.plan_id].append(PlanJob(row.id, row.session, row.swprofile, state, row.sut_id,
+                                        row.assigned_at, avoid))
+    return [(plans[id], jobs) for id, jobs in sorted(out.items())]
 
 
 def held_counts(class_id: int) -> dict[int, int]:
