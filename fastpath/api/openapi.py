@@ -155,6 +155,9 @@ SCHEMAS = {
             "session_id": {"type": "string", "nullable": True},
             "queued_at": TIME, "assigned_at": TIME, "finished_at": TIME,
             "plan": {"type": "integer"},
+            "placement": {"type": "string", "nullable": True,
+                          "description": "why the job ran elsewhere than its plan's placement "
+                                         "asked (a `same` plan whose SUT was no longer usable)"},
             "steps": {"type": "array", "description": "the recorded steps of the last attempt",
                       "items": {"type": "object", "properties": {
                           "step": {"type": "string"}, "started_at": TIME,
