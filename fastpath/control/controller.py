@@ -186,17 +186,21 @@ class Controller:
     def allocate(self, now: float) -> None:
         """Hand free SUTs to the queue, class by class; each plan's jobs as its placement says."""
         for cls in control.enabled_classes():
-            unheld = control.free_suts(cls.id, now, self.tuning.fresh)
-            free = [s for s in unheld if not self.busy("probe", s.id)]  # a probing SUT is free soon
-            if not free:
+            if not self._free(cls.id, now):
                 continue
             demand = control.demand(cls.id, now)
             if not demand:
                 continue
+            # the plans' jobs first, the free SUTs after: a job that ends in between then looks
+            # like it still holds its SUT, never like someone else's hold (which would send its
+            # plan's next job elsewhere, out of balance)
+            plans = control.placing(cls.id)
+            unheld = control.free_suts(cls.id, now, self.tuning.fresh)
             usable = [s.id for s in control.usable_suts(cls.id)]
             places: dict[int, Place] = {}
-            for mode, plan_jobs in control.placing(cls.id):
+            for mode, plan_jobs in plans:
                 places.update(placing(mode, plan_jobs, usable, [s.id for s in unheld]))
+            free = [s for s in unheld if not self.busy("probe", s.id)]  # a probing SUT is free soon
             for a in schedule(free, placed(demand, places), control.held_counts(cls.id)):
                 # stamped now, not at the pass's start: the SUT may have been freed after that,
                 # and its usage must not seem to begin before its previous holder's ended
@@ -206,6 +210,10 @@ class Controller:
                         jobs.assign_job(a.demand.id, a.sut.id, self.clock(), placement=note)
                 else:  # never hand a person a SUT that has not answered a new connection just now
                     self.leasing.hand_over(a.demand.id, a.sut.id, a.sut.fresh)
+
+    def _free(self, class_id: int, now: float) -> list:
+        return [s for s in control.free_suts(class_id, now, self.tuning.fresh)
+                if not self.busy("probe", s.id)]
 
     @staticmethod
     def _fell_back(place: Place | None, sut_id: int) -> str | None:

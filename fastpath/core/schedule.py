@@ -128,7 +128,7 @@ def queue_order(demand: Iterable[Demand], held: Mapping[int, int]) -> list[Deman
 
 def placement(
     jobs: Iterable[tuple[int, int]], suts: Iterable[int],
-    done: Mapping[tuple[int, int], int] | None = None,
+    done: Mapping[tuple[int, int], int] | None = None, *, cover: bool = False,
 ) -> dict[tuple[int, int], int]:
     """Which SUT each (session, swprofile) job should run on, so that SUT differences cancel.
 
@@ -139,6 +139,11 @@ def placement(
     session order; ties go to the SUT with the fewest jobs, then to a
     rotation of session and swprofile (a Latin square). The inputs' order
     does not matter.
+
+    With `cover`, placing stops once every SUT has a job: a job's SUT depends
+    only on the jobs before it, so the first ones are placed as they would
+    be in full, and a pass over a 10,000-job plan costs the SUTs squared,
+    not the jobs times the SUTs.
     """
     healthy = sorted(set(suts))
     if not healthy:
@@ -153,11 +158,16 @@ def placement(
     sessions = {s: i for i, s in enumerate(sorted({s for s, _ in pending} | {s for s, _ in done}))}
     swprofiles = {p: i for i, p in enumerate(sorted({p for _, p in pending} | {p for _, p in done}))}
     out: dict[tuple[int, int], int] = {}
+    n = len(healthy)
+    uncovered = set(healthy)
     for session, sw in pending:
+        if cover and not uncovered:
+            break
         turn = sessions[session] + swprofiles[sw]
-        sut = min(healthy, key=lambda s: (per_sw[(sw, s)], load[s],
-                                          (healthy.index(s) - turn) % len(healthy)))
+        sut = healthy[min(range(n), key=lambda i: (per_sw[(sw, healthy[i])], load[healthy[i]],
+                                                   (i - turn) % n))]
         out[(session, sw)] = sut
+        uncovered.discard(sut)
         per_sw[(sw, sut)] += 1
         load[sut] += 1
     return out
@@ -222,11 +232,15 @@ def placing(mode: str, jobs: Iterable[PlanJob], usable: Iterable[int],
     done = {(j.session, j.swprofile): j.sut for j in jobs if j.state != "queued" and j.sut is not None}
     mine = {j.sut for j in jobs if j.state == "holding"}
     wanted = [(j.session, j.swprofile) for j in jobs if j.state == "queued" or j.sut is not None]
-    intended = placement(wanted, usable, done)
+    if not usable:  # nothing to place on: the jobs go wherever a SUT comes back
+        return {j.id: Place(None) for j in queued}
+    intended = placement(wanted, usable, done, cover=True)  # the jobs after those wait their turn
     out: dict[int, Place] = {}
     for j in queued:
         sut = intended.get((j.session, j.swprofile))
-        if sut is None or sut in j.avoid:
+        if sut is None:
+            out[j.id] = Place(frozenset())
+        elif sut in j.avoid:
             out[j.id] = Place(None)
         elif sut in free:
             out[j.id] = Place(frozenset({sut}))

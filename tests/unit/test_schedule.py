@@ -221,8 +221,9 @@ def test_spread_placement_tables(swprofiles, sessions, suts, finish, expected):
 def test_spread_the_first_pass_uses_every_sut_and_spreads_each_session():
     jobs = plan_jobs(2, 3)  # ids: 1 (1,A) 2 (1,B) 3 (2,B) 4 (2,A) 5 (3,A) 6 (3,B)
     places = placing("spread", jobs, [1, 2], [1, 2])
-    assert places == {1: Place(frozenset({1})), 2: Place(frozenset({2})), 3: Place(frozenset({1})),
-                      4: Place(frozenset({2})), 5: Place(frozenset({1})), 6: Place(frozenset({2}))}
+    # the first job meant for each SUT may start; the later ones wait their turn
+    assert places == {1: Place(frozenset({1})), 2: Place(frozenset({2})), 3: Place(frozenset()),
+                      4: Place(frozenset()), 5: Place(frozenset()), 6: Place(frozenset())}
     got = schedule([FreeSut(1), FreeSut(2)],
                    placed([Demand("job", j.id, 1, 5, 0.0) for j in jobs], places), {})
     assert [(a.demand.id, a.sut.id) for a in got] == [(1, 1), (2, 2)]
@@ -273,6 +274,20 @@ def test_same_falls_back_when_its_sut_becomes_unhealthy_and_says_so():
 def test_same_falls_back_for_a_job_that_cannot_boot_there():
     jobs = [PlanJob(1, 1, 0, "done", 1, 1.0), PlanJob(2, 1, 1, "queued", avoid=frozenset({1}))]
     assert placing("same", jobs, [1, 2], [1, 2]) == {2: Place(None, fell_back_from=1)}
+
+
+def test_placing_a_long_plan_places_only_until_every_sut_has_a_job_and_agrees_with_the_full_one():
+    jobs = plan_jobs(3, 40)
+    done = [PlanJob(j.id, j.session, j.swprofile, "done", 1 + j.id % 3, float(j.id)) for j in jobs[:7]]
+    state = done + jobs[7:]
+    places = placing("spread", state, [1, 2, 3, 4], [1, 2, 3, 4])
+    going = {id: p.only for id, p in places.items() if p.only}
+    assert {s for only in going.values() for s in only} == {1, 2, 3, 4}  # a job for every SUT
+    assert len(going) < 12 and len(places) == len(jobs) - 7  # the rest wait their turn
+    full = placement([(j.session, j.swprofile) for j in jobs], [1, 2, 3, 4],
+                     {(j.session, j.swprofile): j.sut for j in done})
+    spec = {j.id: (j.session, j.swprofile) for j in jobs}
+    assert all(full[spec[id]] in only for id, only in going.items())
 
 
 def test_a_plan_with_nothing_queued_places_nothing():
