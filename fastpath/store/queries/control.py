@@ -155,20 +155,20 @@ def placing(class_id: int) -> list[tuple[str, list[PlanJob]]]:
     plans = {p.id: (p.document.get("sut") or {}).get("placement") or "spread"
              for p in Plan.select(Plan.id, Plan.document).where(Plan.id.in_(queued))}
     out: dict[int, list[PlanJob]] = {id: [] for id in plans}
-    rows = Job.select(Job.id, Job.plan, Job.session, Job.swprofile, Job.state, Job.sut,
-                      Job.assigned_at, Job.progress).where(Job.plan.in_(list(plans)))
-    for row in rows:
-        if row.state == JobState.QUEUED:
+    rows = (Job.select(Job.id, Job.plan, Job.session, Job.swprofile, Job.state, Job.sut,
+                       Job.assigned_at, Job.progress)
+            .where(Job.plan.in_(list(plans))).tuples())  # tuples: a 10,000-job plan is read often
+    for id, plan, session, swprofile, job_state, sut, assigned_at, progress in rows:
+        if job_state == JobState.QUEUED:
             state = "queued"
-        elif row.state in HOLDING_JOB:
+        elif job_state in HOLDING_JOB:
             state = "holding"
-        elif row.state in FINAL_JOB and row.sut_id is not None:
+        elif job_state in FINAL_JOB and sut is not None:
             state = "done"
         else:
             continue
-        avoid = frozenset((row.progress or {}).get("avoid", [])) if state == "queued" else frozenset()
-        out[row.plan_id].append(PlanJob(row.id, row.session, row.swprofile, state, row.sut_id,
-                                        row.assigned_at, avoid))
+        avoid = frozenset((progress or {}).get("avoid", [])) if state == "queued" else frozenset()
+        out[plan].append(PlanJob(id, session, swprofile, state, sut, assigned_at, avoid))
     return [(plans[id], jobs) for id, jobs in sorted(out.items())]
 
 
