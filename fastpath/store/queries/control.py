@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import cast
 
 import peewee as pw
 
@@ -158,7 +159,7 @@ def placing(class_id: int) -> list[tuple[str, list[PlanJob]]]:
     rows = (Job.select(Job.id, Job.plan, Job.session, Job.swprofile, Job.state, Job.sut,
                        Job.assigned_at, Job.progress)
             .where(Job.plan.in_(list(plans))).tuples())  # tuples: a 10,000-job plan is read often
-    for id, plan, session, swprofile, job_state, sut, assigned_at, progress in rows:
+    for id, plan, session, swprofile, job_state, sut, assigned_at, progress in cast(Iterable[tuple], rows):
         if job_state == JobState.QUEUED:
             state = "queued"
         elif job_state in HOLDING_JOB:
