@@ -165,6 +165,9 @@ SCHEMAS = {
             "session_id": {"type": "string", "nullable": True},
             "queued_at": TIME, "assigned_at": TIME, "finished_at": TIME,
             "plan": {"type": "integer"},
+            "placement": {"type": "string", "nullable": True,
+                          "description": "why the job ran elsewhere than its plan's placement "
+                                         "asked (a `same` plan whose SUT was no longer usable)"},
             "steps": {"type": "array", "description": "the recorded steps of the last attempt",
                       "items": {"type": "object", "properties": {
                           "step": {"type": "string"}, "started_at": TIME,
@@ -233,7 +236,8 @@ SCHEMAS = {
 PLAN_SUBMISSION = {
     "type": "object", "additionalProperties": False,
     "properties": {
-        "plan": {"type": "object", "description": "the plan document; `sut: {sutclass: NAME}`"},
+        "plan": {"type": "object",
+                 "description": "the plan document; `sut: {sutclass: NAME, placement: spread|same}`"},
         "priority": {"type": "integer", "minimum": 0, "maximum": 10, "default": 5},
         "publish": {"type": "boolean", "default": True},
         "dry_run": {"type": "boolean", "default": False,

@@ -164,4 +164,5 @@ def job_view(job: Job, swprofiles: list[str]) -> dict:
         "publish": job.publish, "session_id": job.session_id,
         "queued_at": iso(job.queued_at), "assigned_at": iso(job.assigned_at),
         "finished_at": iso(job.finished_at),
+        "placement": (job.progress or {}).get("placement"),
     }

@@ -162,6 +162,7 @@ def show(store: str, swprofiles: tuple[str, ...], benchmark: str | None, sut: st
         benches = {r["id"]: r for r in s.rows("benchmark")}
         suts = {r["id"]: r for r in s.rows("sut")}
         classes = {(r["benchmark"], r["name"]): r for r in s.rows("resultclass")}
+        notes = s.notes({a.plan_id for a in aggregates})
     finally:
         s.close()
     if not aggregates:
@@ -170,6 +171,10 @@ def show(store: str, swprofiles: tuple[str, ...], benchmark: str | None, sut: st
     notice = _plans_notice(aggregates, plans)
     if notice and not as_json:
         click.echo(notice)
+    placement_notes = [f"Note: plan {plan}: {text}." for plan in sorted(notes) for text in notes[plan]]
+    if not as_json:
+        for line in placement_notes:
+            click.echo(line)
     rows = []
     grouped = analysis.groups(aggregates)
     for bench, rclass, sw in sorted(grouped, key=lambda k: (labels[k[0]], k[1], k[2])):
@@ -179,9 +184,10 @@ def show(store: str, swprofiles: tuple[str, ...], benchmark: str | None, sut: st
                      "improvement": rc.get("improvement"), "swprofile": sw,
                      "summary": analysis.summarise(grouped[(bench, rclass, sw)])})
     if len(swprofiles) > 1:
-        _comparison(rows, list(swprofiles), as_json, _placement_warnings(aggregates, swprofiles, suts))
+        _comparison(rows, list(swprofiles), as_json, _placement_warnings(aggregates, swprofiles, suts),
+                    placement_notes)
     else:
-        _statistics(rows, relative, as_json)
+        _statistics(rows, relative, as_json, placement_notes)
 
 
 ERROR_HEADERS = ["Plan", "Job", "Session", "Swprofile", "SUT", "Benchmark", "Run", "Code", "Time",
@@ -255,11 +261,11 @@ def _summary_doc(m) -> dict:
     return {**vars(m), "session_means": list(m.session_means), "cv": m.cv}
 
 
-def _statistics(rows: list[dict], relative: bool, as_json: bool) -> None:
+def _statistics(rows: list[dict], relative: bool, as_json: bool, notes: list[str]) -> None:
     if as_json:
         return emit_json({"status": "success", "unit_of_replication": "session", "statistics": [
             {**{k: v for k, v in r.items() if k != "summary"}, **_summary_doc(r["summary"])}
-            for r in rows]})
+            for r in rows], "notes": notes})
     several = len({r["swprofile"] for r in rows}) > 1
     headers = ["Benchmark", "Result Class", *(["Swprofile"] if several else []),
                "min", "ci95min", "mean", "ci95max", "max", "within", "between", "sessions", "count"]
@@ -293,7 +299,8 @@ def _placement_warnings(aggregates, swprofiles, suts: dict[str, dict]) -> list[s
     return comparability.warnings(placement, fingerprints)
 
 
-def _comparison(rows: list[dict], swprofiles: list[str], as_json: bool, warnings: list[str]) -> None:
+def _comparison(rows: list[dict], swprofiles: list[str], as_json: bool, warnings: list[str],
+                notes: list[str]) -> None:
     from fastpath.results import analysis
 
     groups: dict[tuple, dict] = {}
@@ -320,7 +327,7 @@ def _comparison(rows: list[dict], swprofiles: list[str], as_json: bool, warnings
         doc.append(entry)
     if as_json:
         return emit_json({"status": "success", "comparison": doc, "test": "welch over session means",
-                          "alpha": analysis.ALPHA, "warnings": warnings})
+                          "alpha": analysis.ALPHA, "warnings": warnings, "notes": notes})
     right = set(range(2, 2 + len(swprofiles)))
     click.echo(box(["Benchmark", "Result Class", *swprofiles], table, right=right))
     click.echo(LEGEND)

@@ -30,7 +30,7 @@ from fastpath.control import failpoints, holder, metrics
 from fastpath.control.leasing import Leasing
 from fastpath.control.prober import Prober
 from fastpath.control.tuning import Tuning
-from fastpath.core.schedule import schedule
+from fastpath.core.schedule import Place, placed, placing, schedule
 from fastpath.errors import FastpathError, LostLeadership
 from fastpath.store.db import db
 from fastpath.store.queries import base, control, jobs, suts
@@ -191,22 +191,31 @@ class Controller:
             self.submit(worker.kind, worker.due(now), worker.run)
 
     def allocate(self, now: float) -> None:
-        """Hand free SUTs to the queue, class by class."""
+        """Hand free SUTs to the queue, class by class; each plan's jobs as its placement says."""
         for cls in control.enabled_classes():
-            free = [s for s in control.free_suts(cls.id, now, self.tuning.fresh)
-                    if not self.busy("probe", s.id)]
-            if not free:
+            if not self._free(cls.id, now):
                 continue
             demand = control.demand(cls.id, now)
             if not demand:
                 continue
-            for a in schedule(free, demand, control.held_counts(cls.id)):
+            # the plans' jobs first, the free SUTs after: a job that ends in between then looks
+            # like it still holds its SUT, never like someone else's hold (which would send its
+            # plan's next job elsewhere, out of balance)
+            plans = control.placing(cls.id)
+            unheld = control.free_suts(cls.id, now, self.tuning.fresh)
+            usable = [s.id for s in control.usable_suts(cls.id)]
+            places: dict[int, Place] = {}
+            for mode, plan_jobs in plans:
+                places.update(placing(mode, plan_jobs, usable, [s.id for s in unheld]))
+            free = [s for s in unheld if not self.busy("probe", s.id)]  # a probing SUT is free soon
+            for a in schedule(free, placed(demand, places), control.held_counts(cls.id)):
                 # stamped now, not at the pass's start: the SUT may have been freed after that,
                 # and its usage must not seem to begin before its previous holder's ended
                 if a.demand.kind == "job":
+                    note = self._fell_back(places.get(a.demand.id), a.sut.id)
                     at = self.clock()
                     with self.fence():
-                        assigned = jobs.assign_job(a.demand.id, a.sut.id, at)
+                        assigned = jobs.assign_job(a.demand.id, a.sut.id, at, placement=note)
                     if assigned:
                         metrics.handed_over("job", a.sut.id, a.demand.queued_at, at)
                 else:  # never hand a person a SUT that has not answered a new connection just now
@@ -224,6 +233,18 @@ class Controller:
                 heapq.heappop(self._alarms)
                 rang = True
         return rang
+
+    def _free(self, class_id: int, now: float) -> list:
+        return [s for s in control.free_suts(class_id, now, self.tuning.fresh)
+                if not self.busy("probe", s.id)]
+
+    @staticmethod
+    def _fell_back(place: Place | None, sut_id: int) -> str | None:
+        """The note a job placed `same` carries when its plan's SUT is no longer usable."""
+        if place is None or place.fell_back_from is None:
+            return None
+        home, there = suts.get_sut(place.fell_back_from), suts.get_sut(sut_id)
+        return f"placement same fell back: {home.name} is {home.health}; ran on {there.name}"
 
     # --- the worker pool ------------------------------------------------------
 

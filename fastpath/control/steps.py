@@ -393,6 +393,7 @@ def job_manifest(ctx: Ctx, results: list, errors: list) -> dict:
             "bootscript": sw.get("bootscript"),
         },
         "benchmarks": benchmarks, "results": results, "errors": errors,
+        "placement": p.get("placement"),  # a `same` plan's job that fell back, and why
     }
 
 

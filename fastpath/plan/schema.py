@@ -27,6 +27,8 @@ DEFAULTS = {"warmups": 0, "repeats": 1, "sessions": 1, "timeout": 3600.0}
 MAX_TIMEOUT = 7 * 86400.0
 MAX_SWPROFILES, MAX_BENCHMARKS, MAX_JOBS = 100, 100, 10_000
 MAX_PARAMS = 64 * 1024  # bytes of JSON
+SPREAD = "spread"
+PLACEMENTS = (SPREAD, "same")  # how the allocator places a plan's jobs (core.schedule.placing)
 
 SWPROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
 WORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
@@ -122,12 +124,17 @@ def _sut(w: _Where, value: Any) -> dict:
         raise w.fail("sut.connection", "a scheduled plan names a SUT class (sut: {sutclass: NAME}), "
                                        "never a connection: SUTs come only from the scheduler's "
                                        "configuration")
-    sut = w.mapping(value, "sut", {"sutclass", "name"}, ("sutclass",))
+    sut = w.mapping(value, "sut", {"sutclass", "name", "placement"}, ("sutclass",))
     name = sut.get("name")
     if name is not None and (not isinstance(name, str) or len(name) > 255 or "\n" in name):
         raise w.fail("sut.name", "expected a short one-line name")
+    placement = sut.get("placement", SPREAD)
+    if placement not in PLACEMENTS:
+        raise w.fail("sut.placement", f"expected one of {', '.join(PLACEMENTS)}, got {_kind(placement)} "
+                                      "(spread: each SUT runs each swprofile equally often; same: "
+                                      "every job on the SUT that took the first)")
     return {"sutclass": w.text(sut["sutclass"], "sut.sutclass", WORD, "a SUT class name"),
-            "name": name}
+            "name": name, "placement": placement}
 
 
 def _count(w: _Where, value: Any, path: str, key: str) -> int:

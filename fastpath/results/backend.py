@@ -135,7 +135,19 @@ class ResultStore:
                        "idx": e["index"], "timestamp": e["timestamp"], "code": e["code"],
                        "message": e["message"], "job_id": manifest.get("job_id"),
                        "plan_id": manifest.get("plan_id")} for e in manifest["errors"]]
+            if manifest.get("placement") and manifest.get("plan_id") is not None:
+                self._new("meta", [{"key": note_key(manifest["plan_id"], manifest.get("job_id")),
+                                    "value": manifest["placement"]}])
             return self.put_session(sid, results, errors)
+
+    def notes(self, plans: set) -> dict[int, list[str]]:
+        """plan id -> the placement notes its jobs published (a `same` plan that fell back)."""
+        out: dict[int, list[str]] = {}
+        for row in self.rows("meta"):
+            parts = row["key"].split(":")
+            if parts[0] == NOTE and len(parts) == 3 and parts[1].isdigit() and int(parts[1]) in plans:
+                out.setdefault(int(parts[1]), []).append(row["value"])
+        return {plan: sorted(set(v)) for plan, v in out.items()}
 
     def _resolve(self, kind: str, row: dict) -> str:
         id, new = schema.resolve(kind, row, self.rows(kind))
@@ -160,6 +172,7 @@ class ResultStore:
                     ids[kind][row["id"]] = self._resolve(kind, {k: v for k, v in row.items() if k != "id"})
             self._new("benchmark", source.rows("benchmark"))
             self._new("resultclass", source.rows("resultclass"))
+            self._new("meta", [r for r in source.rows("meta") if r["key"].startswith(f"{NOTE}:")])
         for sid, results, errors in source.sessions():
             with self.transaction():
                 if self.has_session(sid):
@@ -169,6 +182,13 @@ class ResultStore:
                     row["swprofile"] = ids["swprofile"][row["swprofile"]]
                 added += self.put_session(sid, results, errors)
         return added
+
+
+NOTE = "placement"  # meta keys `placement:<plan>:<job>`: why a job ran where it did
+
+
+def note_key(plan_id: int, job_id: int | None) -> str:
+    return f"{NOTE}:{plan_id}:{job_id or 0}"
 
 
 def masked(url: str) -> str:

@@ -70,8 +70,9 @@ class CsvStore(ResultStore):
             # files of older versions are read as they are (missing columns are empty);
             # object files get the new columns when next rewritten
             with self.transaction():
+                kept = [r for r in self._read(meta, "meta") if r["key"] not in ("format", "version")]
                 self._write(meta, "meta", [{"key": "format", "value": schema.MARK},
-                                           {"key": "version", "value": str(schema.VERSION)}])
+                                           {"key": "version", "value": str(schema.VERSION)}, *kept])
 
     def _refuse_foreign(self) -> None:
         # dot files are ours: the lock, and files being written
@@ -134,7 +135,10 @@ class CsvStore(ResultStore):
         return list(self._read(self.root / f"{table}.csv", table))
 
     def put(self, table: str, rows: list[dict]) -> int:
-        existing = self.rows(table) if table != "meta" else []
+        existing = self.rows(table)
+        if table == "meta":  # keys are unique: the first value stays, as in SQL's INSERT IGNORE
+            have = {r["key"] for r in existing}
+            rows = [r for r in rows if r["key"] not in have]
         self._write(self.root / f"{table}.csv", table, existing + rows)
         return len(rows)
 

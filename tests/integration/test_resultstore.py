@@ -601,3 +601,44 @@ def test_concurrent_first_publishes_into_a_new_store_all_succeed(url, tmp_path):
         assert all(store.has_session(d["session_id"]) for d in docs)
     finally:
         store.close()
+
+
+def test_a_placement_that_fell_back_is_noted_by_show_and_kept_by_merge(url, urls):
+    note = "placement same fell back: demo-01 is unhealthy; ran on demo-02"
+    store = open_store(url, create=True)
+    store.publish(manifest([10.0, 11.0], plan=4, job=1, sut="demo-01"))
+    doc = {**manifest([12.0], plan=4, job=2, sut="demo-02"), "placement": note}
+    store.publish(doc)
+    store.publish(doc)  # publishing again adds nothing, the note neither
+    store.publish({**manifest([13.0], plan=4, job=3, sut="demo-02"), "placement": note})
+    store.publish(manifest([20.0], plan=5, job=9))
+    store.close()
+    shown = cli("show", url, "--plan", 4)
+    assert shown.exit_code == 0 and f"Note: plan 4: {note}." in shown.output.splitlines()
+    assert shown.output.count("fell back") == 1  # one line per plan and reason, not per job
+    assert "fell back" not in cli("show", url, "--plan", 5).output
+    assert f"Note: plan 4: {note}." in cli("show", url).output  # pooled: still said
+    js = json.loads(cli("show", url, "--plan", 4, "--json").output)
+    assert js["notes"] == [f"Note: plan 4: {note}."]
+    reopened = open_store(url)
+    meta = {r["key"]: r["value"] for r in reopened.rows("meta")}
+    reopened.close()
+    assert meta["format"] == "fastpath-resultstore" and meta["version"] == "2"  # nothing lost
+    other = urls("sqlite" if url.startswith("csv://") else "csv")
+    target = open_store(other, create=True)
+    target.merge_from(open_store(url))
+    target.close()
+    assert f"Note: plan 4: {note}." in cli("show", other, "--plan", 4).output.splitlines()
+
+
+def test_a_version_1_csv_store_keeps_its_placement_notes_when_upgraded(urls):
+    url = urls("csv")
+    store = open_store(url, create=True)
+    store.publish({**manifest([1.0], plan=3), "placement": "placement same fell back: x"})
+    store.close()
+    from pathlib import Path
+
+    meta = Path(url[len("csv://"):]) / "meta.csv"
+    meta.write_text(meta.read_text().replace("version,2", "version,1"))
+    open_store(url).close()  # upgrades
+    assert "version,2" in meta.read_text() and "placement:3:1,placement same fell back: x" in meta.read_text()

@@ -31,7 +31,9 @@ INLINE = {"suite": "testing", "name": "busyloop", "type": "container",
 
 def test_the_guides_plan_normalises():
     plan = validate(copy.deepcopy(GUIDE), source="p.yaml")
-    assert plan["sut"] == {"sutclass": "demo", "name": None}
+    assert plan["sut"] == {"sutclass": "demo", "name": None, "placement": "spread"}
+    same = validate({**copy.deepcopy(GUIDE), "sut": {"sutclass": "demo", "placement": "same"}}, source="p")
+    assert same["sut"]["placement"] == "same" and validate(same, source="p") == same
     [sw] = plan["swprofiles"]
     assert sw == {"name": "baseline", "kernel": "/path/to/Image", "modules": "/path/to/modules.tar.xz",
                   "initrd": None, "bootscript": None, "cmdline": [], "sysctl": [], "kernel_git_sha": None}
@@ -75,6 +77,8 @@ BAD = [
     (bad("sut", {"name": "x", "connection": {"method": "SSH"}}), "sut.connection", "never a connection"),
     (bad("sut", {"name": "x"}), "sut.sutclass", "required"),
     (bad("sut.sutclass", "a b"), "sut.sutclass", "SUT class name"),
+    (bad("sut.placement", "random"), "sut.placement", "expected one of spread, same, got 'random'"),
+    (bad("sut.placement", ["same"]), "sut.placement", "expected one of spread, same"),
     (bad("swprofiles", []), "swprofiles", "non-empty list"),
     (bad("swprofiles.0.name", "x y"), "swprofiles[0].name", "letters"),
     (bad("swprofiles.0.name", KeyError), "swprofiles[0].name", "required"),

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import peewee as pw
 
-from fastpath.core.schedule import Demand, FreeSut
-from fastpath.core.states import JobState, LeaseState, SutState
+from fastpath.core.schedule import Demand, FreeSut, PlanJob
+from fastpath.core.states import FINAL_JOB, HOLDING_JOB, JobState, LeaseState, SutState
 from fastpath.errors import LostLeadership
 from fastpath.store.db import db
-from fastpath.store.models import Job, Leader, Lease, LeaseKey, Sut, SutClass
+from fastpath.store.models import Job, Leader, Lease, LeaseKey, Plan, Sut, SutClass
 from fastpath.store.queries.base import atomic
 from fastpath.store.queries.inventory import holders
 
@@ -156,6 +156,33 @@ def waiting() -> dict[int, tuple[int, float]]:
             had = out.get(class_id, (0, oldest))
             out[class_id] = (had[0] + n, min(had[1], oldest))
     return out
+
+
+def placing(class_id: int) -> list[tuple[str, list[PlanJob]]]:
+    """(placement, jobs) of each plan with a job queued in the class, for `schedule.placing`.
+
+    Every job of such a plan counts: those that ran or run weigh on the balance.
+    """
+    queued = (Job.select(Job.plan).where((Job.sutclass == class_id) & (Job.state == JobState.QUEUED))
+              .distinct())
+    plans = {p.id: (p.document.get("sut") or {}).get("placement") or "spread"
+             for p in Plan.select(Plan.id, Plan.document).where(Plan.id.in_(queued))}
+    out: dict[int, list[PlanJob]] = {id: [] for id in plans}
+    rows = (Job.select(Job.id, Job.plan, Job.session, Job.swprofile, Job.state, Job.sut,
+                       Job.assigned_at, Job.progress)
+            .where(Job.plan.in_(list(plans))).tuples())  # tuples: a 10,000-job plan is read often
+    for id, plan, session, swprofile, job_state, sut, assigned_at, progress in cast(Iterable[tuple], rows):
+        if job_state == JobState.QUEUED:
+            state = "queued"
+        elif job_state in HOLDING_JOB:
+            state = "holding"
+        elif job_state in FINAL_JOB and sut is not None:
+            state = "done"
+        else:
+            continue
+        avoid = frozenset((progress or {}).get("avoid", [])) if state == "queued" else frozenset()
+        out[plan].append(PlanJob(id, session, swprofile, state, sut, assigned_at, avoid))
+    return [(plans[id], jobs) for id, jobs in sorted(out.items())]
 
 
 def held_counts(class_id: int) -> dict[int, int]:

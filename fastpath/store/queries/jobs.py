@@ -31,8 +31,12 @@ def find_job(id: int) -> Job:
     return job
 
 
-def assign_job(job_id: int, sut_id: int, now: float) -> bool:
-    """Hand a free, healthy SUT to a queued job; False if either has moved on."""
+def assign_job(job_id: int, sut_id: int, now: float, *, placement: str | None = None) -> bool:
+    """Hand a free, healthy SUT to a queued job; False if either has moved on.
+
+    `placement`: why the job did not go where its plan's placement wanted (the
+    manifest carries it into the resultstore, and the event log records it).
+    """
     with atomic():
         sut = claim(sut_id)
         if sut is None:
@@ -41,8 +45,11 @@ def assign_job(job_id: int, sut_id: int, now: float) -> bool:
         progress = {k: v for k, v in (job.progress or {}).items() if k == "avoid"}
         progress["nonce"] = uuid.uuid4().hex[:12]  # names its directory on the SUT (runs.job_path)
         progress["steps"] = [["connect", now]]  # when each step of this attempt began
+        if placement:
+            progress["placement"] = placement
+        detail = f"{sut.name}; {placement}" if placement else sut.name
         if not transition(Job, job_id, JobState.QUEUED, JobState.ASSIGNED, actor=ACTOR, now=now,
-                          detail=sut.name, sut=sut_id, assigned_at=now, attempts=job.attempts + 1,
+                          detail=detail, sut=sut_id, assigned_at=now, attempts=job.attempts + 1,
                           step=JobStep.CONNECT, progress=progress, due_at=now, last_error=job.last_error):
             return False
         Usage.create(sut=sut_id, sutclass=sut.sutclass_id, user=job.user_id, kind="job", ref=job_id,
