@@ -49,6 +49,11 @@ class Leases:
     def on_get_item(self, req, resp, id: int) -> None:
         wait = number(req.get_param("wait") or 0, "wait", 0, MAX_WAIT)
         lease = leases.get_lease(id)
+        defer = req.env.get("asgi.scope", {}).get("fastpath.defer")
+        if defer is not None:  # the ASGI shell waits without a thread (fastpath.api.asgi)
+            if wait and lease.state == LeaseState.QUEUED and not defer.get("waited"):
+                defer["wait"] = wait
+            wait = 0
         deadline = self.clock() + wait
         seen = base.changes()
         # Long-poll: watch the cheap change counter, re-read the lease when it moves.

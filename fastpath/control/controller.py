@@ -30,8 +30,9 @@ from fastpath.control.prober import Prober
 from fastpath.control.tuning import Tuning
 from fastpath.core.schedule import schedule
 from fastpath.errors import FastpathError, LostLeadership
+from fastpath.store import changes
 from fastpath.store.db import db
-from fastpath.store.queries import base, control, jobs, suts
+from fastpath.store.queries import control, jobs, suts
 from fastpath.sut.connections import Connections
 
 log = logging.getLogger(__name__)
@@ -45,6 +46,17 @@ class Worker(Protocol):
     def due(self, now: float) -> list[int]: ...
 
     def run(self, id: int) -> None: ...
+
+
+class Wake(threading.Event):
+    """Set by workers, timers and signals to ask for a pass now; also ends the wait on the watcher."""
+
+    watcher: changes.Watcher | None = None
+
+    def set(self) -> None:
+        super().set()
+        if self.watcher is not None:
+            self.watcher.poke()
 
 
 class Controller:
@@ -62,7 +74,7 @@ class Controller:
         self.tuning, self.clock = tuning, clock
         self.connections = connections or Connections()
         self.resync = resync
-        self.wake = threading.Event()
+        self.wake = Wake()
         self.resync_requested = threading.Event()
         self.leading_since: float | None = None
         self._renewed = 0.0
@@ -129,8 +141,14 @@ class Controller:
     # --- the loop -------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
-        """Lead (or stand by) and reconcile until `stop` is set."""
-        last_seen, next_pass = None, 0.0
+        """Lead (or stand by) and reconcile until `stop` is set.
+
+        Between passes it blocks on the process's change watcher (no polling):
+        a write, a finished worker (`wake`), the next timed pass or the next
+        renewal of the lead ends the wait.
+        """
+        watcher = self.wake.watcher = changes.watcher(poll=self.tuning.poll)
+        last_seen, next_pass = -1, 0.0
         try:
             while not stop.is_set():
                 try:
@@ -138,7 +156,7 @@ class Controller:
                     if not self.lead():
                         stop.wait(self.tuning.standby)
                         continue
-                    seen = base.changes()
+                    seen = watcher.generation
                     if self.wake.is_set() or seen != last_seen or self.clock() >= next_pass:
                         self.wake.clear()
                         last_seen = seen
@@ -150,7 +168,8 @@ class Controller:
                         db.close()
                     stop.wait(self.tuning.tick)
                     continue
-                self.wake.wait(self.tuning.poll)
+                timeout = min(next_pass - self.clock(), self.tuning.renew)
+                watcher.wait(last_seen, max(0.0, timeout), until=lambda: self.wake.is_set() or stop.is_set())
         finally:
             self.shutdown()
 

@@ -10,7 +10,7 @@ from fastpath.errors import Invalid
 
 @dataclass(frozen=True)
 class Tuning:
-    poll: float = 0.02  # how often the change counter is read
+    poll: float = 0.02  # how often the change counter is read where nothing notifies (MariaDB)
     tick: float = 1.0  # a pass at least this often
     ttl: float = 4.0  # leadership lasts this long without renewal (failover within ttl + standby)
     renew: float = 1.0  # renew leadership this often
