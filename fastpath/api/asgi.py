@@ -46,8 +46,9 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
 class Shell:
     def __init__(self, wsgi: Callable, *, threads: int = 32, upload_threads: int | None = None,
                  body_timeout: float = 30.0) -> None:
-        self.quick = WSGIMiddleware(wsgi, workers=threads)
-        self.uploads = WSGIMiddleware(wsgi, workers=upload_threads or max(2, threads // 4))
+        # typed loosely: a2wsgi's TypedDict scopes would refuse the slot this shell adds
+        self.quick: Any = WSGIMiddleware(wsgi, workers=threads)
+        self.uploads: Any = WSGIMiddleware(wsgi, workers=upload_threads or max(2, threads // 4))
         self.body_timeout = body_timeout
         self.room = WaitingRoom(self.run_sync)
 

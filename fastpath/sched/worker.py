@@ -31,7 +31,7 @@ class Protocol(H11Protocol):
         if self.cycle is cycle and not self.transport.is_closing():
             self.transport.close()
 
-    def connection_made(self, transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self._arm()
 

@@ -91,6 +91,7 @@ class Watcher:
         self._stop = threading.Event()
         self._wakeup_r, self._wakeup_w = os.pipe()
         self._thread: threading.Thread | None = None
+        self._ready = threading.Event()  # listening: a change from now on is seen
         self._last: int | None = None
         self.pid = os.getpid()  # a forked child needs a watcher of its own
 
@@ -142,8 +143,10 @@ class Watcher:
     # --- the watching side ------------------------------------------------
 
     def start(self) -> Watcher:
+        """Start watching; returns once listening (or after a few seconds if it cannot)."""
         self._thread = threading.Thread(target=self._run, name="fastpath-changes", daemon=True)
         self._thread.start()
+        self._ready.wait(5.0)
         return self
 
     def stop(self) -> None:
@@ -176,6 +179,7 @@ class Watcher:
         else:
             while not self._stop.is_set():
                 self._counter()
+                self._ready.set()
                 self._stop.wait(self.poll)
 
     def _sleep(self, readers: list, timeout: float) -> list:
@@ -193,6 +197,7 @@ class Watcher:
             sock.bind(_short(dirfd, name))
             sock.setblocking(False)
             self._counter()
+            self._ready.set()
             next_check = time.monotonic() + self.safety
             while not self._stop.is_set():
                 if self._sleep([sock], max(0.0, next_check - time.monotonic())):
@@ -227,6 +232,7 @@ class Watcher:
                 except Exception as exc:
                     log.warning("cannot LISTEN for changes (%s); reading the counter instead", exc)
                     conn = None
+                self._ready.set()
             if conn is None:
                 self._counter()
                 self._stop.wait(self.safety)
