@@ -134,8 +134,8 @@ class Lab:
                 "VALUES (?, ?, ?, 'cancelled', 5, 0, 1, '{}', 0, 0)", (offset, user, cls))
             conn.execute(
                 "INSERT INTO job (id, plan_id, sutclass_id, user_id, swprofile, session, state, "
-                "priority, attempts, boot_failures, results, errors, queued_at) "
-                "VALUES (?, ?, ?, ?, 0, 1, 'cancelled', 5, 0, 0, 0, 0, 0)", (offset, offset, cls, user))
+                "priority, attempts, boot_failures, publish_failures, results, errors, queued_at) "
+                "VALUES (?, ?, ?, ?, 0, 1, 'cancelled', 5, 0, 0, 0, 0, 0, 0)", (offset, offset, cls, user))
         conn.close()
 
     def close(self) -> None:

@@ -145,10 +145,12 @@ class Controller:
 
         Between passes it blocks on the process's change watcher (no polling):
         a write, a finished worker (`wake`), the next timed pass or the next
-        renewal of the lead ends the wait.
+        renewal of the lead ends the wait. A change or a wake-up gets a full
+        pass; with none, a pass every `tick` starts only what time made due
+        (`run_timed`), and a full one runs every `full_tick`.
         """
         watcher = self.wake.watcher = changes.watcher(poll=self.tuning.poll)
-        last_seen, next_pass = -1, 0.0
+        last_seen, next_pass, next_full = -1, 0.0, 0.0
         try:
             while not stop.is_set():
                 try:
@@ -156,11 +158,15 @@ class Controller:
                     if not self.lead():
                         stop.wait(self.tuning.standby)
                         continue
-                    seen = watcher.generation
-                    if self.wake.is_set() or seen != last_seen or self.clock() >= next_pass:
+                    seen, now = watcher.generation, self.clock()
+                    if self.wake.is_set() or seen != last_seen or now >= next_full:
                         self.wake.clear()
                         last_seen = seen
                         self.run_once()
+                        next_full = self.clock() + self.tuning.full_tick
+                        next_pass = self.clock() + self.tuning.tick
+                    elif now >= next_pass:
+                        self.run_timed()
                         next_pass = self.clock() + self.tuning.tick
                 except Exception:  # the loop never dies; the next pass re-reads everything
                     log.exception("controller pass failed")
@@ -199,6 +205,17 @@ class Controller:
         self.leasing.reconcile(now)  # lease deadlines and lessee keys (fastpath.control.leasing)
         self.allocate(now)
         now = self.clock()  # what allocate just assigned is due too
+        for worker in self.workers:
+            self.submit(worker.kind, worker.due(now), worker.run)
+
+    def run_timed(self) -> None:
+        """A pass with no change to react to: start only what time made due (probes, job polls,
+        retries). What reacts to changes (allocation, lease keys, resets) waits for the next full
+        pass: a change, a finished worker or a lease deadline wakes one at once, and one runs
+        every `full_tick` anyway."""
+        now = self.clock()
+        self.submit("probe", [s.id for s in suts.suts_to_probe(now, self.tuning.probe_interval)],
+                    self.prober.check)
         for worker in self.workers:
             self.submit(worker.kind, worker.due(now), worker.run)
 
