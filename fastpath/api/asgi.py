@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from a2wsgi import WSGIMiddleware
@@ -50,11 +51,14 @@ class Shell:
         self.quick: Any = WSGIMiddleware(wsgi, workers=threads)
         self.uploads: Any = WSGIMiddleware(wsgi, workers=upload_threads or max(2, threads // 4))
         self.body_timeout = body_timeout
+        # the waiting room's one query per change gets a thread of its own: queued behind busy
+        # request threads, it would delay every wake-up
+        self._room_thread = ThreadPoolExecutor(1, thread_name_prefix="fastpath-waiters")
         self.room = WaitingRoom(self.run_sync)
 
     async def run_sync(self, fn: Callable, *args: Any) -> Any:
-        """Run blocking work (a database read) in the bounded pool."""
-        return await asyncio.get_running_loop().run_in_executor(self.quick.executor, fn, *args)
+        """Run the waiting room's blocking work (a database read) off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._room_thread, fn, *args)
 
     async def __call__(self, scope: Scope, receive: Callable, send: Callable) -> None:
         if scope["type"] == "lifespan":

@@ -53,6 +53,8 @@ class Leases:
         if defer is not None:  # the ASGI shell waits without a thread (fastpath.api.asgi)
             if wait and lease.state == LeaseState.QUEUED and not defer.get("waited"):
                 defer["wait"] = wait
+                resp.media = {"status": "success"}  # thrown away: the answer comes after the wait
+                return
             wait = 0
         deadline = self.clock() + wait
         seen = base.changes()

@@ -131,6 +131,9 @@ def serve_api(settings: Settings) -> None:
             from fastpath.api.middleware import DrainAfterRefusal
 
             bind(settings.database)
+            from fastpath.store import changes
+
+            changes.watcher()  # this worker's one change-watcher, listening before the first waiter
             app = create_app(storage=settings.storage, max_upload=settings.max_upload,
                              resultstore=settings.resultstore)
             # --threads bounds the threads that run the falcon app and its database calls
