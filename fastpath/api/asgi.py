@@ -9,6 +9,8 @@ is a record, not a thread"):
   away, awaits the waiting room (`fastpath.api.waiters`) and runs the app
   again for the answer. Authentication, validation and the view are the
   resource's, unchanged.
+  Long-polls run the app in a pool of their own, so that a crowd of waits
+  ending together queues there, not in front of other requests.
 - Every other request goes to the WSGI app through a2wsgi in a bounded pool
   of threads. A small body (at most `SMALL`) is read here, on the event
   loop, before a thread is taken, so a client that stalls mid-body holds a
@@ -50,6 +52,8 @@ class Shell:
         # typed loosely: a2wsgi's TypedDict scopes would refuse the slot this shell adds
         self.quick: Any = WSGIMiddleware(wsgi, workers=threads)
         self.uploads: Any = WSGIMiddleware(wsgi, workers=upload_threads or max(2, threads // 4))
+        # long-polls' answers: when many waits end together, they queue here, not before the rest
+        self.answers: Any = WSGIMiddleware(wsgi, workers=max(2, threads // 4))
         self.body_timeout = body_timeout
         # the waiting room's one query per change gets a thread of its own: queued behind busy
         # request threads, it would delay every wake-up
@@ -126,7 +130,7 @@ class Shell:
                 return  # nobody to answer
         finally:
             gone.cancel()
-        await self.quick({**scope, "fastpath.defer": {"waited": True}}, _replay(b""), send)
+        await self.answers({**scope, "fastpath.defer": {"waited": True}}, _replay(b""), send)
 
     async def _capture(self, scope: Scope) -> list[Message]:
         messages: list[Message] = []
@@ -134,7 +138,7 @@ class Shell:
         async def keep(message: Message) -> None:
             messages.append(message)
 
-        await self.quick(scope, _replay(b""), keep)
+        await self.answers(scope, _replay(b""), keep)
         return messages
 
 

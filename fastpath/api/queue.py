@@ -28,19 +28,26 @@ class QueueCache:
         self.max_age = max_age
         self._lock = threading.Lock()
         self._found: dict[int, tuple[int, float, Found]] = {}
+        self._computing: dict[int, threading.Lock] = {}
 
     def explained(self, cls: SutClass, now: float) -> Found:
         counter = base.changes()
         with self._lock:
             hit = self._found.get(cls.id)
+            computing = self._computing.setdefault(cls.id, threading.Lock())
         if hit and hit[0] == counter and 0 <= now - hit[1] <= self.max_age:
             return hit[2]
-        queue = queries.class_queue(cls)
-        found = explain(queue, now)
-        result = (found, first_of_plans(queue, found))
-        with self._lock:
-            self._found[cls.id] = (counter, now, result)
-        return result
+        with computing:  # one thread ranks the class; those that asked meanwhile reuse its answer
+            with self._lock:
+                hit = self._found.get(cls.id)
+            if hit and hit[0] == counter and 0 <= now - hit[1] <= self.max_age:
+                return hit[2]
+            queue = queries.class_queue(cls)
+            found = explain(queue, now)
+            result = (found, first_of_plans(queue, found))
+            with self._lock:
+                self._found[cls.id] = (counter, now, result)
+            return result
 
 
 class Queues:
