@@ -58,7 +58,8 @@ class Leases:
             wait = 0
         deadline = self.clock() + wait
         seen = base.changes()
-        # Long-poll: watch the cheap change counter, re-read the lease when it moves.
+        # Long-poll without the shell (a bare WSGI server, falcon's test client): watch the
+        # cheap change counter, re-read the lease when it moves.
         while lease.state == LeaseState.QUEUED and self.clock() < deadline:
             self.sleep(self.poll)
             now_seen = base.changes()
