@@ -1,6 +1,12 @@
 """What watching long-running jobs costs: controller and sshd CPU while 50 jobs run (issue 5).
 
     .venv/bin/python bench/polling_cpu.py [--quick] [--suts 50] [--minutes 2]
+    .venv/bin/python bench/polling_cpu.py --idle [--suts 5] [--minutes 1]
+
+`--idle` measures only the scheduler with nothing to do (issue 15: the idle
+controller at most 0.5 % of a core; it blocks on the change watcher between
+its timed passes instead of polling the change counter): the controller's
+and the API's CPU over the window, no plan.
 
 50 testbed sshd's on 127.0.12.x (each its own SUT; the scheduler would also
 accept distinct SUT names on one host:port, but one sshd per SUT is what a
@@ -65,14 +71,37 @@ def sample(pids: list[int], reaped: bool = False) -> dict[int, float]:
     return out
 
 
+def idle_only(count: int, window: float) -> None:
+    with tempfile.TemporaryDirectory(prefix="fp-bench-idle-") as tmp:
+        lab = Lab(Path(tmp), count, prefix="pi", net="127.0.21")
+        try:
+            lab.wait_healthy(120)
+            time.sleep(5)  # the first probes and passes are over
+            c0, t = lab.cpu(), time.monotonic()
+            time.sleep(window)
+            c1, elapsed = lab.cpu(), time.monotonic() - t
+        finally:
+            lab.close()
+    print(f"polling_cpu --idle: {count} healthy SUTs, nothing queued, window {elapsed:.0f}s")
+    for verb in ("controller", "api"):
+        used = c1.get(verb, 0.0) - c0.get(verb, 0.0)
+        print(f"{verb:10s} idle {used / elapsed * 100:5.2f}% of one core"
+              + (" (target <= 0.5%)" if verb == "controller" else ""))
+    print(f"load average {os.getloadavg()[0]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="10 SUTs, 30 s window")
+    parser.add_argument("--idle", action="store_true", help="only the idle scheduler (5 SUTs, 1 min)")
     parser.add_argument("--suts", type=int)
     parser.add_argument("--minutes", type=float)
     parser.add_argument("--settle", type=float, help="seconds to let polling slow down first "
                         "(default 130: the poll interval grows to job_poll_max=30s after ~2 min)")
     args = parser.parse_args()
+    if args.idle:
+        idle_only(args.suts or 5, 60 * (args.minutes or 1.0))
+        return
     count = args.suts or (10 if args.quick else 50)
     window = 60 * (args.minutes or (0.5 if args.quick else 2.0))
     settle = args.settle if args.settle is not None else (20 if args.quick else 130)

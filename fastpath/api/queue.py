@@ -31,6 +31,7 @@ class QueueCache:
         self.max_age = max_age
         self._lock = threading.Lock()
         self._found: dict[int, tuple[int, float, Found]] = {}
+        self._computing = threading.Lock()
 
     def explained(self, classes: Iterable[SutClass], now: float) -> dict[int, Found]:
         """class id -> its explanations; the classes not cached are read in one batch."""
@@ -44,12 +45,20 @@ class QueueCache:
                 hit = self._found.get(id)
                 if hit and hit[0] == counter and 0 <= now - hit[1] <= self.max_age:
                     out[id] = hit[2]
-        missing = [c for id, c in wanted.items() if id not in out]
-        for id, queue in queries.class_queues(missing).items():
-            found = explain(queue, now)
-            out[id] = (found, first_of_plans(queue, found))
+        if len(out) == len(wanted):
+            return out
+        with self._computing:  # one thread ranks; those that asked meanwhile reuse its answer
             with self._lock:
-                self._found[id] = (counter, now, out[id])
+                for id in wanted:
+                    hit = self._found.get(id)
+                    if id not in out and hit and hit[0] == counter and 0 <= now - hit[1] <= self.max_age:
+                        out[id] = hit[2]
+            missing = [c for id, c in wanted.items() if id not in out]
+            for id, queue in queries.class_queues(missing).items():
+                found = explain(queue, now)
+                out[id] = (found, first_of_plans(queue, found))
+                with self._lock:
+                    self._found[id] = (counter, now, out[id])
         return out
 
 

@@ -101,7 +101,8 @@ api_options = [
     _opt("--workers", envvar="FASTPATH_WORKERS", default=2, type=click.IntRange(1, 64),
          help="API worker processes."),
     _opt("--threads", envvar="FASTPATH_THREADS", default=32, type=click.IntRange(1, 1024),
-         help="Threads per API worker (each waiting client holds one)."),
+         help="Threads per API worker for requests and their database calls "
+              "(a waiting client holds none)."),
     _opt("--max-upload", envvar="FASTPATH_MAX_UPLOAD", default="8G", type=Size(),
          help="Largest plan upload accepted (bigger ones get 413)."),
     _opt("--max-queued-jobs", envvar="FASTPATH_MAX_QUEUED_JOBS", default=100_000,

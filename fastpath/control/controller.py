@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -32,8 +33,9 @@ from fastpath.control.prober import Prober
 from fastpath.control.tuning import Tuning
 from fastpath.core.schedule import Place, placed, placing, schedule
 from fastpath.errors import FastpathError, LostLeadership
+from fastpath.store import changes
 from fastpath.store.db import db
-from fastpath.store.queries import base, control, jobs, suts
+from fastpath.store.queries import control, jobs, suts
 from fastpath.sut.connections import Connections
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,17 @@ class Worker(Protocol):
     def due(self, now: float) -> list[int]: ...
 
     def run(self, id: int) -> None: ...
+
+
+class Wake(threading.Event):
+    """Set by workers, timers and signals to ask for a pass now; also ends the wait on the watcher."""
+
+    watcher: changes.Watcher | None = None
+
+    def set(self) -> None:
+        super().set()
+        if self.watcher is not None:
+            self.watcher.poke()
 
 
 class Controller:
@@ -64,7 +77,7 @@ class Controller:
         self.tuning, self.clock = tuning, clock
         self.connections = connections or Connections()
         self.resync = resync
-        self.wake = threading.Event()
+        self.wake = Wake()
         self.resync_requested = threading.Event()
         self.leading_since: float | None = None
         self._renewed = 0.0
@@ -133,8 +146,16 @@ class Controller:
     # --- the loop -------------------------------------------------------------
 
     def run(self, stop: threading.Event) -> None:
-        """Lead (or stand by) and reconcile until `stop` is set."""
-        last_seen, next_pass = None, 0.0
+        """Lead (or stand by) and reconcile until `stop` is set.
+
+        Between passes it blocks on the process's change watcher (no polling):
+        a write, a finished worker (`wake`), the next timed pass or the next
+        renewal of the lead ends the wait. A change or a wake-up gets a full
+        pass; with none, a pass every `tick` starts only what time made due
+        (`run_timed`), and a full one runs every `full_tick`.
+        """
+        watcher = self.wake.watcher = changes.watcher(poll=self.tuning.poll)
+        last_seen, next_pass, next_full = -1, 0.0, 0.0
         try:
             while not stop.is_set():
                 try:
@@ -142,13 +163,17 @@ class Controller:
                     if not self.lead():
                         stop.wait(self.tuning.standby)
                         continue
-                    seen = base.changes()
-                    if (self.wake.is_set() or seen != last_seen or self.clock() >= next_pass
+                    seen, now = watcher.generation, self.clock()
+                    if (self.wake.is_set() or seen != last_seen or now >= next_full
                             or self._alarm_rang()):
                         self.wake.clear()
                         last_seen = seen
                         with metrics.PASS_SECONDS.time():
                             self.run_once()
+                        next_full = self.clock() + self.tuning.full_tick
+                        next_pass = self.clock() + self.tuning.tick
+                    elif now >= next_pass:
+                        self.run_timed()
                         next_pass = self.clock() + self.tuning.tick
                 except Exception:  # the loop never dies; the next pass re-reads everything
                     log.exception("controller pass failed")
@@ -156,7 +181,8 @@ class Controller:
                         db.close()
                     stop.wait(self.tuning.tick)
                     continue
-                self.wake.wait(self.tuning.poll)
+                timeout = min(next_pass - self.clock(), self.tuning.renew, self._until_alarm())
+                watcher.wait(last_seen, max(0.0, timeout), until=lambda: self.wake.is_set() or stop.is_set())
         finally:
             self.shutdown()
 
@@ -187,6 +213,17 @@ class Controller:
         self.leasing.reconcile(now)  # lease deadlines and lessee keys (fastpath.control.leasing)
         self.allocate(now)
         now = self.clock()  # what allocate just assigned is due too
+        for worker in self.workers:
+            self.submit(worker.kind, worker.due(now), worker.run)
+
+    def run_timed(self) -> None:
+        """A pass with no change to react to: start only what time made due (probes, job polls,
+        retries). What reacts to changes (allocation, lease keys, resets) waits for the next full
+        pass: a change, a finished worker or a lease deadline wakes one at once, and one runs
+        every `full_tick` anyway."""
+        now = self.clock()
+        self.submit("probe", [s.id for s in suts.suts_to_probe(now, self.tuning.probe_interval)],
+                    self.prober.check)
         for worker in self.workers:
             self.submit(worker.kind, worker.due(now), worker.run)
 
@@ -225,6 +262,10 @@ class Controller:
         """Run a pass at `when` (clock time), if the timer would not run one sooner."""
         with self._lock:
             heapq.heappush(self._alarms, when)
+
+    def _until_alarm(self) -> float:
+        with self._lock:
+            return self._alarms[0] - self.clock() if self._alarms else math.inf
 
     def _alarm_rang(self) -> bool:
         now, rang = self.clock(), False

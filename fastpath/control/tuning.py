@@ -10,8 +10,9 @@ from fastpath.errors import Invalid
 
 @dataclass(frozen=True)
 class Tuning:
-    poll: float = 0.02  # how often the change counter is read
-    tick: float = 1.0  # a pass at least this often
+    poll: float = 0.02  # how often the change counter is read where nothing notifies (MariaDB)
+    tick: float = 1.0  # a pass at least this often (only what time made due, with no change)
+    full_tick: float = 5.0  # a full pass at least this often, even with no change (a safety net)
     ttl: float = 4.0  # leadership lasts this long without renewal (failover within ttl + standby)
     renew: float = 1.0  # renew leadership this often
     standby: float = 0.5  # how often a standby tries to take over

@@ -2,7 +2,7 @@
 
 `fastpath sched run` bootstraps (schema, first admin, SUT classes) and then
 starts two children, the controller and the API (a gunicorn arbiter with
-threaded workers). It forwards SIGTERM/SIGINT to both, SIGHUP to the
+asyncio workers, `fastpath.sched.worker`). It forwards SIGTERM/SIGINT to both, SIGHUP to the
 controller (re-read `--sutclasses`), and stops both if either dies. Every
 child asks the kernel to kill it when its parent dies (PR_SET_PDEATHSIG), so
 a SIGKILLed scheduler leaves no process acting on its own.
@@ -167,8 +167,8 @@ def serve_api(settings: Settings) -> None:
             options = {
                 "bind": f"{settings.host}:{settings.port}",
                 "workers": settings.workers,
-                "worker_class": "gthread",
-                "threads": settings.threads,
+                # asyncio workers: a waiting client costs a socket, not a thread (fastpath.api.asgi)
+                "worker_class": "fastpath.sched.worker.Worker",
                 "timeout": 120,
                 "graceful_timeout": 5,
                 "proc_name": "fastpath-api",
@@ -185,13 +185,18 @@ def serve_api(settings: Settings) -> None:
         def load(self):
             # Runs in each worker after the fork: connections never cross a fork.
             from fastpath.api import create_app
+            from fastpath.api.asgi import Shell
             from fastpath.api.middleware import DrainAfterRefusal
 
             bind(settings.database)
+            from fastpath.store import changes
+
+            changes.watcher()  # this worker's one change-watcher, listening before the first waiter
             app = create_app(storage=settings.storage, max_upload=settings.max_upload,
                              resultstore=settings.resultstore,
                              max_queued_jobs=settings.max_queued_jobs)
-            return DrainAfterRefusal(app, limit=settings.max_upload)
+            # --threads bounds the threads that run the falcon app and its database calls
+            return Shell(DrainAfterRefusal(app, limit=settings.max_upload), threads=settings.threads)
 
     Api().run()
 
@@ -281,8 +286,13 @@ def serve_controller(settings: Settings) -> None:
     controller = Controller(tuning=tuning, resync=resync)
     register_workers(controller, settings)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+    def halt(*_) -> None:
+        stop.set()
+        controller.wake.set()  # out of its wait on the change watcher at once
+
+    signal.signal(signal.SIGTERM, halt)
+    signal.signal(signal.SIGINT, halt)
 
     def reload(*_) -> None:
         controller.resync_requested.set()

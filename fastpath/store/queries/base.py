@@ -7,8 +7,10 @@ from enum import StrEnum
 from typing import Any
 
 import peewee as pw
+from peewee import PostgresqlDatabase
 
 from fastpath.core import states
+from fastpath.store.changes import CHANNEL, announce, channel_dir
 from fastpath.store.db import db
 from fastpath.store.models import BaseModel, Change, Event
 
@@ -59,8 +61,21 @@ def log(actor: str, kind: str, ref: int, old, new, now: float, detail: str | Non
 
 
 def bump() -> None:
-    """Tell the controller that desired state changed (read by `changes`)."""
+    """Tell the controller and the API's waiters that state changed (`fastpath.store.changes`)."""
     Change.update(counter=Change.counter + 1).where(Change.id == 1).execute()
+    database = db.obj
+    if isinstance(database, PostgresqlDatabase):
+        database.execute_sql(f"NOTIFY {CHANNEL}")  # delivered at commit, dropped at rollback
+        return
+    directory = channel_dir(database)
+    if directory is not None:  # after the commit: a waiter woken earlier would read the old state
+        database.after_commit(lambda: announce(directory))
+
+
+def listen(connection, channel: str) -> None:
+    """Subscribe a raw (autocommit) PostgreSQL connection to the change NOTIFYs."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"LISTEN {channel}")
 
 
 def changes() -> int:

@@ -71,6 +71,16 @@ def get_lease(id: int) -> Lease:
     return lease
 
 
+def settled(ids: list[int]) -> set[int]:
+    """Those of `ids` that are no longer queued (one query per 500 ids: the waiters' check)."""
+    done: set[int] = set()
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        query = Lease.select(Lease.id).where(Lease.id.in_(chunk) & (Lease.state != LeaseState.QUEUED))
+        done.update(row.id for row in query)
+    return done
+
+
 def list_leases(states: list[str] | None, user_ids: list[int] | None) -> list[Lease]:
     """Leases for a listing: their user's and class's names and their SUT's address only."""
     return list(_list(states, user_ids))
