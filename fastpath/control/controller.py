@@ -29,7 +29,7 @@ from fastpath.control.leasing import Leasing
 from fastpath.control.prober import Prober
 from fastpath.control.tuning import Tuning
 from fastpath.core.schedule import schedule
-from fastpath.errors import FastpathError, LostLeadership
+from fastpath.errors import FastpathError, LostLeadership, StaleWrite
 from fastpath.store.db import db
 from fastpath.store.queries import base, control, jobs, suts
 from fastpath.sut.connections import Connections
@@ -84,11 +84,16 @@ class Controller:
     # --- leadership -----------------------------------------------------------
 
     @contextmanager
-    def fence(self) -> Iterator[None]:
-        """A transaction that commits only while this controller leads (checked again at commit)."""
-        with control.leading(self.name, self.clock(), self.tuning.ttl, clock=self.clock):
-            yield
+    def fence(self, what: str = "write") -> Iterator[float]:
+        """A transaction that commits only while this controller leads (checked again at commit).
+
+        Yields the time to stamp the writes with; the transaction commits only
+        soon after it (`Tuning.stamp`), so a stamp is the time of the commit.
+        """
+        with control.leading(self.name, self.clock, self.tuning.ttl, self.tuning.stamp) as now:
+            yield now
             failpoints.freeze("in-fence")  # a test SIGSTOPs us here, inside the transaction
+            failpoints.freeze(f"in-{what}")
 
     def lead(self) -> bool:
         """Take or renew the lead; step down if it was lost. True while leading."""
@@ -144,6 +149,9 @@ class Controller:
                         last_seen = seen
                         self.run_once()
                         next_pass = self.clock() + self.tuning.tick
+                except StaleWrite as exc:  # the pass stalled in a write that did not commit: again
+                    log.warning("controller pass: %s", exc.message)
+                    self.wake.set()
                 except Exception:  # the loop never dies; the next pass re-reads everything
                     log.exception("controller pass failed")
                     if not db.is_closed():
@@ -197,8 +205,8 @@ class Controller:
                 # stamped now, not at the pass's start: the SUT may have been freed after that,
                 # and its usage must not seem to begin before its previous holder's ended
                 if a.demand.kind == "job":
-                    with self.fence():
-                        jobs.assign_job(a.demand.id, a.sut.id, self.clock())
+                    with self.fence("assign") as at:
+                        jobs.assign_job(a.demand.id, a.sut.id, at)
                 else:  # never hand a person a SUT that has not answered a new connection just now
                     self.leasing.hand_over(a.demand.id, a.sut.id, a.sut.fresh)
 
@@ -222,6 +230,8 @@ class Controller:
             if opened:
                 db.connect()
             work(id)
+        except StaleWrite as exc:  # not committed; the next pass does it again
+            log.warning("%s %s: %s", kind, id, exc.message)
         except LostLeadership:
             self._lost.set()
         except Exception:

@@ -60,8 +60,8 @@ class Leasing:
         ctl = self.controller
         facts = suts.get_sut(sut_id).facts or {}
         if fresh and not leases.get_lease(lease_id).ssh_key and baseline(facts, facts):
-            with ctl.fence():
-                leases.grant_lease(lease_id, sut_id, ctl.clock())
+            with ctl.fence("grant") as now:
+                leases.grant_lease(lease_id, sut_id, now)
             return
         # as a probe of that SUT: no other probe or hand-over runs on it meanwhile
         ctl.submit("probe", [sut_id], lambda sid: self._hand_over(lease_id, sid))
@@ -99,8 +99,8 @@ class Leasing:
                     leases.note_access(lease_id, "key not installed: the SUT is the "
                                        "scheduler's own host (lessee_keys_on_own_host is off)")
             installed = install
-            with ctl.fence():
-                granted = leases.grant_lease(lease_id, sut_id, ctl.clock(),
+            with ctl.fence("grant") as now:
+                granted = leases.grant_lease(lease_id, sut_id, now,
                                              kernel=(seen["release"], seen["cmdline"]))
             if installed and not granted:  # cancelled meanwhile: take the key back now
                 self._remove(remote, sut_id, [lease_id])

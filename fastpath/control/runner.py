@@ -101,8 +101,7 @@ class JobRunner:
             failpoints.reach(f"after-{ctx.job.step}")
         merged = {**ctx.progress, **outcome.progress}
         fields = {"session_id": merged["session_id"]} if merged.get("session_id") else {}
-        now = self.clock()
-        with self.fence():
+        with self.fence() as now:
             if ctx.job.state == JobState.ASSIGNED:  # past connect: the job has its SUT
                 jobs.start_running(ctx.job, now)
             return jobs.record_step(ctx.job, outcome.step, now, progress=merged,

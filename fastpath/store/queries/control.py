@@ -10,7 +10,7 @@ import peewee as pw
 
 from fastpath.core.schedule import Demand, FreeSut
 from fastpath.core.states import JobState, LeaseState, SutState
-from fastpath.errors import LostLeadership
+from fastpath.errors import LostLeadership, StaleWrite
 from fastpath.store.db import db
 from fastpath.store.models import Job, Leader, Lease, LeaseKey, Sut, SutClass
 from fastpath.store.queries.base import atomic
@@ -91,22 +91,27 @@ def leader() -> Leader | None:
 
 
 @contextmanager
-def leading(holder: str, now: float, ttl: float,
-            clock: Callable[[], float] | None = None) -> Iterator[None]:
-    """A transaction that commits only while `holder` still leads (fencing).
+def leading(holder: str, clock: Callable[[], float], ttl: float, stamp: float) -> Iterator[float]:
+    """A transaction that commits only while `holder` still leads (fencing); yields its time.
 
     The lead is checked and renewed first, and again at the end with the time
-    then (`clock`), so that a controller frozen mid-transaction past its lead
-    commits nothing. On PostgreSQL the session limits make a frozen
-    transaction lose its locks (and its commit) within ttl/2, so the leader row
-    is never held from a standby longer than a lead.
+    then, so that a controller frozen mid-transaction past its lead commits
+    nothing. Time stamps are taken at commit: every write inside stamps with
+    the time yielded (or a later `clock()`), and the transaction commits only
+    if that is at most `stamp` seconds before the final check, else it raises
+    StaleWrite (rolled back; the caller's next pass does it again). On
+    PostgreSQL the session limits make a frozen transaction lose its locks
+    (and its commit) within ttl/2, so the leader row is never held from a
+    standby longer than a lead, nor a stamp kept past that.
     """
     with atomic():
         _session_limits(ttl, lock=ttl / 2)
-        _renew(holder, now, ttl)
-        yield
-        if clock is not None:
-            _renew(holder, clock(), ttl)
+        _renew(holder, clock(), ttl)
+        begun = clock()  # after the first write: a wait for the write lock is not staleness
+        yield begun
+        _renew(holder, clock(), ttl)
+        if (late := clock() - begun) > stamp:
+            raise StaleWrite(f"stalled {late:.1f}s inside a write (more than {stamp}s): not committed")
 
 
 def _renew(holder: str, now: float, ttl: float) -> None:
