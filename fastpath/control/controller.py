@@ -193,8 +193,9 @@ class Controller:
 
     def allocate(self, now: float) -> None:
         """Hand free SUTs to the queue, class by class."""
+        keyed = control.suts_with_stale_keys()  # one query for all classes
         for cls in control.enabled_classes():
-            free = [s for s in control.free_suts(cls.id, now, self.tuning.fresh)
+            free = [s for s in control.free_suts(cls.id, now, self.tuning.fresh, keyed)
                     if not self.busy("probe", s.id)]
             if not free:
                 continue

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from typing import cast
 
 import peewee as pw
 
@@ -134,19 +135,18 @@ def demand(class_id: int, now: float | None = None) -> list[Demand]:
     Given `now`, only what may be handed a SUT now: a job queued again after a
     failed attempt waits out its backoff (`due_at`) first.
     """
-    out = [
-        Demand("lease", row.id, row.user_id, row.priority, row.queued_at)
-        for row in Lease.select(Lease.id, Lease.user, Lease.priority, Lease.queued_at).where(
-            (Lease.sutclass == class_id) & (Lease.state == LeaseState.QUEUED)
-        )
-    ]
+    # tuples, not models: a pass that frees one SUT reads the class's whole queue, and building
+    # a model per queued row was most of its time (bench/controller_scale.py)
+    leases = Lease.select(Lease.id, Lease.user, Lease.priority, Lease.queued_at).where(
+        (Lease.sutclass == class_id) & (Lease.state == LeaseState.QUEUED))
+    out = [Demand("lease", *row) for row in cast(Iterable[tuple], leases.tuples())]
     queued = (Job.sutclass == class_id) & (Job.state == JobState.QUEUED)
     if now is not None:
         queued &= Job.due_at.is_null() | (Job.due_at <= now)
     jobs = Job.select(Job.id, Job.user, Job.priority, Job.queued_at, Job.progress).where(queued)
-    for row in jobs:
-        avoid = frozenset((row.progress or {}).get("avoid", []))
-        out.append(Demand("job", row.id, row.user_id, row.priority, row.queued_at, avoid))
+    for id, user, priority, queued_at, progress in cast(Iterable[tuple], jobs.tuples()):
+        avoid = frozenset((progress or {}).get("avoid", []))
+        out.append(Demand("job", id, user, priority, queued_at, avoid))
     return out
 
 
@@ -160,11 +160,13 @@ def usable_suts(class_id: int) -> list[Sut]:
     return list(Sut.select().where((Sut.sutclass == class_id) & (Sut.health == SutState.HEALTHY)))
 
 
-def free_suts(class_id: int, now: float, fresh_within: float) -> list[FreeSut]:
+def free_suts(class_id: int, now: float, fresh_within: float,
+              keyed: set[int] | None = None) -> list[FreeSut]:
     """Healthy SUTs nobody holds and no lessee's key is still on; `fresh`: answered a new
-    connection within `fresh_within` (a cached connection proves nothing about the next login)."""
+    connection within `fresh_within` (a cached connection proves nothing about the next login).
+    `keyed`: `suts_with_stale_keys()` if the caller has it (once per pass, not per class)."""
     held = holders(class_id)
-    keyed = suts_with_stale_keys()
+    keyed = suts_with_stale_keys() if keyed is None else keyed
     return [
         FreeSut(s.id, fresh=s.fresh_ok_at is not None and now - s.fresh_ok_at <= fresh_within)
         for s in usable_suts(class_id)
