@@ -95,3 +95,11 @@ class BootFailure(TemporaryError):
 
 class LostLeadership(TemporaryError):
     """This controller no longer holds the lead; another one may be acting."""
+
+
+class StaleWrite(LostLeadership):
+    """The controller stalled inside a fenced write, so its time stamps would be old at commit.
+
+    Nothing was committed; the write is done again, stamped afresh. The lead may
+    still hold, so the controller does not step down for this.
+    """

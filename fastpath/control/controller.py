@@ -32,7 +32,7 @@ from fastpath.control.leasing import Leasing
 from fastpath.control.prober import Prober
 from fastpath.control.tuning import Tuning
 from fastpath.core.schedule import Place, placed, placing, schedule
-from fastpath.errors import FastpathError, LostLeadership
+from fastpath.errors import FastpathError, LostLeadership, StaleWrite
 from fastpath.store import changes
 from fastpath.store.db import db
 from fastpath.store.queries import control, jobs, suts
@@ -100,11 +100,16 @@ class Controller:
     # --- leadership -----------------------------------------------------------
 
     @contextmanager
-    def fence(self) -> Iterator[None]:
-        """A transaction that commits only while this controller leads (checked again at commit)."""
-        with control.leading(self.name, self.clock(), self.tuning.ttl, clock=self.clock):
-            yield
+    def fence(self, what: str = "write") -> Iterator[float]:
+        """A transaction that commits only while this controller leads (checked again at commit).
+
+        Yields the time to stamp the writes with; the transaction commits only
+        soon after it (`Tuning.stamp`), so a stamp is the time of the commit.
+        """
+        with control.leading(self.name, self.clock, self.tuning.ttl, self.tuning.stamp) as now:
+            yield now
             failpoints.freeze("in-fence")  # a test SIGSTOPs us here, inside the transaction
+            failpoints.freeze(f"in-{what}")
 
     def lead(self) -> bool:
         """Take or renew the lead; step down if it was lost. True while leading."""
@@ -175,6 +180,9 @@ class Controller:
                     elif now >= next_pass:
                         self.run_timed()
                         next_pass = self.clock() + self.tuning.tick
+                except StaleWrite as exc:  # the pass stalled in a write that did not commit: again
+                    log.warning("controller pass: %s", exc.message)
+                    self.wake.set()
                 except Exception:  # the loop never dies; the next pass re-reads everything
                     log.exception("controller pass failed")
                     if not db.is_closed():
@@ -229,8 +237,9 @@ class Controller:
 
     def allocate(self, now: float) -> None:
         """Hand free SUTs to the queue, class by class; each plan's jobs as its placement says."""
+        keyed = control.suts_with_stale_keys()  # one query for all classes
         for cls in control.enabled_classes():
-            if not self._free(cls.id, now):
+            if not self._free(cls.id, now, keyed):
                 continue
             demand = control.demand(cls.id, now)
             if not demand:
@@ -239,7 +248,7 @@ class Controller:
             # like it still holds its SUT, never like someone else's hold (which would send its
             # plan's next job elsewhere, out of balance)
             plans = control.placing(cls.id)
-            unheld = control.free_suts(cls.id, now, self.tuning.fresh)
+            unheld = control.free_suts(cls.id, now, self.tuning.fresh, keyed)
             usable = [s.id for s in control.usable_suts(cls.id)]
             places: dict[int, Place] = {}
             for mode, plan_jobs in plans:
@@ -250,8 +259,7 @@ class Controller:
                 # and its usage must not seem to begin before its previous holder's ended
                 if a.demand.kind == "job":
                     note = self._fell_back(places.get(a.demand.id), a.sut.id)
-                    at = self.clock()
-                    with self.fence():
+                    with self.fence("assign") as at:
                         assigned = jobs.assign_job(a.demand.id, a.sut.id, at, placement=note)
                     if assigned:
                         metrics.handed_over("job", a.sut.id, a.demand.queued_at, at)
@@ -275,8 +283,8 @@ class Controller:
                 rang = True
         return rang
 
-    def _free(self, class_id: int, now: float) -> list:
-        return [s for s in control.free_suts(class_id, now, self.tuning.fresh)
+    def _free(self, class_id: int, now: float, keyed: set[int]) -> list:
+        return [s for s in control.free_suts(class_id, now, self.tuning.fresh, keyed)
                 if not self.busy("probe", s.id)]
 
     @staticmethod
@@ -307,6 +315,8 @@ class Controller:
             if opened:
                 db.connect()
             work(id)
+        except StaleWrite as exc:  # not committed; the next pass does it again
+            log.warning("%s %s: %s", kind, id, exc.message)
         except LostLeadership:
             self._lost.set()
         except Exception:

@@ -4,7 +4,10 @@
 those points (it writes a marker into `FASTPATH_FAILPOINT_DIR` and sleeps), so
 that a test can SIGKILL the scheduler at exactly that instant: once a step is
 recorded and before it acts (`before-<step>`), or once it acted and before
-the next step is recorded (`after-<step>`). Unset, every point is a no-op.
+the next step is recorded (`after-<step>`). `freeze` points SIGSTOP the
+process instead, inside a fenced write's transaction: `in-fence` (any),
+`in-grant` (a lease grant), `in-assign` (a job assignment). Unset, every
+point is a no-op.
 """
 
 from __future__ import annotations

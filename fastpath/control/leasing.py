@@ -61,8 +61,7 @@ class Leasing:
         facts = suts.get_sut(sut_id).facts or {}
         lease = leases.get_lease(lease_id)
         if fresh and not lease.ssh_key and baseline(facts, facts):
-            at = ctl.clock()
-            with ctl.fence():
+            with ctl.fence("grant") as at:
                 granted = leases.grant_lease(lease_id, sut_id, at)
             if granted:
                 metrics.handed_over("lease", sut_id, lease.queued_at, at)
@@ -103,8 +102,7 @@ class Leasing:
                     leases.note_access(lease_id, "key not installed: the SUT is the "
                                        "scheduler's own host (lessee_keys_on_own_host is off)")
             installed = install
-            at = ctl.clock()
-            with ctl.fence():
+            with ctl.fence("grant") as at:
                 granted = leases.grant_lease(lease_id, sut_id, at,
                                              kernel=(seen["release"], seen["cmdline"]))
             if granted:

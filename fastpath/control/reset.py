@@ -67,8 +67,7 @@ class Resetter:
                             "id); nothing is rebooted there. Use reset: power_cycle or reset: none",
                        refused=f"{step.get('kind') or 'reset'}:{method}")
             return
-        now = ctl.clock()
-        with ctl.fence():
+        with ctl.fence() as now:
             suts.reset_step(sut_id, phase="start", old_boot_id=(sut.facts or {}).get("boot_id"),
                             deadline=now + float(sut.params.get("boot_timeout") or 600))
         try:
@@ -105,15 +104,15 @@ class Resetter:
             if now > step.get("deadline", now):
                 self._fail(sut, f"reset: {sut.name} did not come back within its boot_timeout")
             else:
-                with ctl.fence():
-                    suts.reset_step(sut_id, next=now + ctl.tuning.boot_poll)
+                with ctl.fence() as at:
+                    suts.reset_step(sut_id, next=at + ctl.tuning.boot_poll)
             return
         if not baseline(sut.facts, seen):
             self._fail(sut, f"reset: {sut.name} came back on kernel {seen['release']!r} with "
                             f"command line {seen['cmdline']!r}, not its own")
             return
-        with ctl.fence():
-            suts.end_reset(sut_id, now, seen=seen)
+        with ctl.fence() as at:
+            suts.end_reset(sut_id, at, seen=seen)
         log.info("SUT %s is back on its own kernel %s", sut.name, seen["release"])
 
     def _fail(self, sut: Sut, reason: str, refused: str | None = None) -> None:

@@ -122,8 +122,7 @@ class JobRunner:
             failpoints.reach(f"after-{ctx.job.step}")
         merged = {**ctx.progress, **outcome.progress}
         fields = {"session_id": merged["session_id"]} if merged.get("session_id") else {}
-        now = self.clock()
-        with self.fence():
+        with self.fence() as now:
             if outcome.sut_facts:
                 suts.set_facts(ctx.sut.id, outcome.sut_facts)
             if ctx.job.state == JobState.ASSIGNED:  # past connect: the job has its SUT

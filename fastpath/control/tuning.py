@@ -16,6 +16,7 @@ class Tuning:
     ttl: float = 4.0  # leadership lasts this long without renewal (failover within ttl + standby)
     renew: float = 1.0  # renew leadership this often
     standby: float = 0.5  # how often a standby tries to take over
+    stamp: float = 1.0  # a fenced write commits only this soon after the time it records
     probe_interval: float = 60.0  # idle healthy SUTs are re-checked this often
     fresh: float = 5.0  # a SUT that answered this recently needs no probe before a lease
     backoff_base: float = 5.0  # first re-check of an unhealthy SUT

@@ -65,8 +65,8 @@ class Webhooks:
 
     def due(self, now: float) -> list[int]:
         if webhooks.has_new_events():
-            with self.ctl.fence():
-                webhooks.fan_out(self.endpoints, now)
+            with self.ctl.fence() as at:
+                webhooks.fan_out(self.endpoints, at)
         with self._lock:
             free = self.max_inflight - self._inflight
         return webhooks.due(now, free) if free > 0 else []

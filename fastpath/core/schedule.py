@@ -83,14 +83,17 @@ def schedule(
 
 
 def _pick(suts: list[FreeSut], d: Demand) -> FreeSut | None:
-    usable = [s for s in suts if s.id not in d.avoid and (d.only is None or s.id in d.only)]
-    if not usable:
-        return None
-    if d.kind == "lease":  # a person gets a SUT that needs no probe first, when there is one
-        fresh = [s for s in usable if s.fresh]
-        if fresh:
-            return fresh[0]
-    return usable[0]
+    """The first usable SUT; for a lease the first fresh one, if any (a person gets a SUT that
+    needs no probe first). It stops at the first fit: a pass over a big class stays linear."""
+    first = None
+    for s in suts:
+        if s.id in d.avoid or (d.only is not None and s.id not in d.only):
+            continue
+        if d.kind != "lease" or s.fresh:
+            return s
+        if first is None:
+            first = s
+    return first
 
 
 def queue_order(demand: Iterable[Demand], held: Mapping[int, int]) -> list[Demand]:

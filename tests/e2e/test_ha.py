@@ -211,6 +211,80 @@ def test_a_leader_frozen_inside_a_transaction_does_not_block_the_standby(pg_url,
                 p.stop()
 
 
+@pytest.mark.parametrize("freeze", ["within-lead", "past-lead"])
+def test_a_grant_frozen_inside_its_transaction_is_stamped_at_commit_or_not_committed(
+        freeze, pg_url, suts, tmp_path, wait_until):
+    """The leader is SIGSTOPped (a failpoint) inside a lease grant's transaction, after its
+    writes and before its commit, while a standby runs. Woken while its lead still holds, it
+    must not commit the grant stamped with the time it froze at; frozen past its lead, it must
+    commit nothing. Either way the lease is granted once, stamped after the freeze."""
+    import time
+
+    from fastpath.cli.client import Client
+
+    suts.write_sutclasses(tmp_path / "sutclasses.yaml", "demo", boot="none", suts=suts.suts[:1])
+    common = ["--database", pg_url, "--storage", str(tmp_path / "storage")]
+    argv = [*FASTPATH, "sched", "controller", *common, "--sutclasses", str(tmp_path / "sutclasses.yaml")]
+    # within-lead: a lead (10 s) and PostgreSQL's idle-in-transaction limit (5 s) outlast the
+    # freeze (1.5 s), so only the stamp's age (at most 0.5 s at commit) can stop that commit
+    tuning = TUNING.replace(f"ttl={TTL}", "ttl=10") + ",stamp=0.5" if freeze == "within-lead" else TUNING
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    procs: list[Process] = []
+    try:
+        a = Process(tmp_path, "controller-a", argv, tuning=tuning,
+                    env={"FASTPATH_FAILPOINTS": "in-grant", "FASTPATH_FAILPOINT_DIR": str(marks)})
+        procs.append(a)
+        token = wait_until(lambda: TOKEN.findall(a.log()), timeout=60, what="the admin token")[0]
+
+        def holder() -> str | None:
+            rows = sql(pg_url, "SELECT holder FROM leader")
+            return rows[0][0] if rows else None
+
+        wait_until(lambda: a.holds(holder()), timeout=30, what="controller a to lead")
+        b = Process(tmp_path, "controller-b", argv, tuning=tuning)
+        procs.append(b)
+        port = free_port()
+        procs.append(Process(tmp_path, "api", [*FASTPATH, "sched", "api", *common, "--host",
+                                               "127.0.0.1", "--port", str(port)], tuning=tuning))
+        client = Client(f"http://127.0.0.1:{port}", token)
+        wait_until(lambda: _answers(client), timeout=60, what="the API")
+        lease = client.post("/leases", body={"sutclass": "demo"})["lease"]["id"]
+        wait_until(lambda: (marks / "in-grant").exists(), timeout=60, what="the freeze in the grant")
+        stopped = time.time()  # the frozen grant's stamp is older than this
+        if freeze == "within-lead":
+            time.sleep(1.5)
+        else:
+            wait_until(lambda: b.holds(holder()), timeout=TTL + 30, what="b to take over")
+            wait_until(lambda: sql(pg_url, f"SELECT state FROM lease WHERE id = {lease}")[0][0]
+                       == "acquired", what="b to grant the lease")
+        woken = time.time()
+        a.signal(signal.SIGCONT)
+
+        def granted() -> list[tuple]:
+            return sql(pg_url, f"SELECT acquired_at FROM lease WHERE id = {lease} AND state = 'acquired'")
+
+        acquired_at = wait_until(granted, what="the lease to be granted")[0][0]
+        if freeze == "within-lead":  # a stale stamp is not committed: granted again, after waking
+            assert acquired_at >= woken, (acquired_at, stopped, woken)
+            assert a.holds(holder()) and "not committed" in a.log()
+        else:  # the woken leader commits nothing
+            wait_until(lambda: re.search(r"lost the lead|controller pass failed|idle-in-transaction|"
+                                         r"server closed", a.log()),
+                       timeout=30, what="the woken leader to fail its write")
+            assert b.holds(holder())
+            assert acquired_at >= stopped, (acquired_at, stopped)
+        usage = sql(pg_url, f"SELECT started_at FROM usage WHERE kind = 'lease' AND ref = {lease}")
+        events = sql(pg_url, f"SELECT at FROM event WHERE kind = 'lease' AND ref = {lease} "
+                             "AND new = 'acquired'")
+        assert len(usage) == 1 and len(events) == 1, (usage, events)
+        assert usage[0][0] == events[0][0] == acquired_at
+        assert overlaps(pg_url) == []
+    finally:
+        for p in procs:
+            p.stop()
+
+
 def _answers(client) -> bool:
     try:
         client.get("/healthz")

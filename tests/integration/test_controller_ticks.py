@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from fastpath.control.controller import Controller
 from fastpath.control.tuning import Tuning
 from fastpath.core import explain
-from fastpath.errors import LostLeadership
+from fastpath.errors import LostLeadership, StaleWrite
 from fastpath.store.models import Event, Lease, Sut
 from fastpath.store.queries import control
 from tests.fakes import FakeConnections, InlineExecutor
@@ -157,6 +159,33 @@ def test_only_the_leader_acts_and_a_standby_takes_over(world, clock):
             pass
     clock.advance(TUNING.renew + 1)
     assert not ctl.lead() and ctl.leading_since is None
+
+
+def test_a_write_stamped_longer_ago_than_its_commit_allows_is_not_committed(world, clock):
+    """Time stamps are taken at commit: a controller that stalls inside a fenced write (still
+    leading) commits nothing, keeps the lead, and the next pass grants with a fresh stamp."""
+    api, ssh, ctl = world
+    tick(ctl)
+    lease = api.post("/leases", {"sutclass": "demo"}, who="bob").json["lease"]["id"]
+    real = ctl.fence
+
+    def stalling(what: str = "write"):
+        with real(what) as now:
+            yield now
+            if what == "grant":
+                clock.advance(TUNING.stamp + 0.1)  # frozen here, before the commit
+
+    ctl.fence = contextmanager(stalling)  # type: ignore[method-assign]
+    with pytest.raises(StaleWrite):
+        ctl.run_once()
+    assert Lease.get_by_id(lease).state == "queued"
+    assert not Event.select().where((Event.kind == "lease") & (Event.new == "acquired")).exists()
+    ctl.fence = real  # type: ignore[method-assign]
+    clock.advance(1)
+    tick(ctl)
+    assert ctl.leading_since is not None
+    granted = Lease.get_by_id(lease)
+    assert granted.state == "acquired" and granted.acquired_at == clock()
 
 
 def test_maintenance_suts_are_not_probed_or_handed_out(world, clock, tmp_path):

@@ -11,7 +11,7 @@ import peewee as pw
 
 from fastpath.core.schedule import Demand, FreeSut, PlanJob
 from fastpath.core.states import FINAL_JOB, HOLDING_JOB, JobState, LeaseState, SutState
-from fastpath.errors import LostLeadership
+from fastpath.errors import LostLeadership, StaleWrite
 from fastpath.store.db import db
 from fastpath.store.models import Job, Leader, Lease, LeaseKey, Plan, Sut, SutClass
 from fastpath.store.queries.base import atomic
@@ -92,22 +92,27 @@ def leader() -> Leader | None:
 
 
 @contextmanager
-def leading(holder: str, now: float, ttl: float,
-            clock: Callable[[], float] | None = None) -> Iterator[None]:
-    """A transaction that commits only while `holder` still leads (fencing).
+def leading(holder: str, clock: Callable[[], float], ttl: float, stamp: float) -> Iterator[float]:
+    """A transaction that commits only while `holder` still leads (fencing); yields its time.
 
     The lead is checked and renewed first, and again at the end with the time
-    then (`clock`), so that a controller frozen mid-transaction past its lead
-    commits nothing. On PostgreSQL the session limits make a frozen
-    transaction lose its locks (and its commit) within ttl/2, so the leader row
-    is never held from a standby longer than a lead.
+    then, so that a controller frozen mid-transaction past its lead commits
+    nothing. Time stamps are taken at commit: every write inside stamps with
+    the time yielded (or a later `clock()`), and the transaction commits only
+    if that is at most `stamp` seconds before the final check, else it raises
+    StaleWrite (rolled back; the caller's next pass does it again). On
+    PostgreSQL the session limits make a frozen transaction lose its locks
+    (and its commit) within ttl/2, so the leader row is never held from a
+    standby longer than a lead, nor a stamp kept past that.
     """
     with atomic():
         _session_limits(ttl, lock=ttl / 2)
-        _renew(holder, now, ttl)
-        yield
-        if clock is not None:
-            _renew(holder, clock(), ttl)
+        _renew(holder, clock(), ttl)
+        begun = clock()  # after the first write: a wait for the write lock is not staleness
+        yield begun
+        _renew(holder, clock(), ttl)
+        if (late := clock() - begun) > stamp:
+            raise StaleWrite(f"stalled {late:.1f}s inside a write (more than {stamp}s): not committed")
 
 
 def _renew(holder: str, now: float, ttl: float) -> None:
@@ -130,19 +135,18 @@ def demand(class_id: int, now: float | None = None) -> list[Demand]:
     Given `now`, only what may be handed a SUT now: a job queued again after a
     failed attempt waits out its backoff (`due_at`) first.
     """
-    out = [
-        Demand("lease", row.id, row.user_id, row.priority, row.queued_at)
-        for row in Lease.select(Lease.id, Lease.user, Lease.priority, Lease.queued_at).where(
-            (Lease.sutclass == class_id) & (Lease.state == LeaseState.QUEUED)
-        )
-    ]
+    # tuples, not models: a pass that frees one SUT reads the class's whole queue, and building
+    # a model per queued row was most of its time (bench/controller_scale.py)
+    leases = Lease.select(Lease.id, Lease.user, Lease.priority, Lease.queued_at).where(
+        (Lease.sutclass == class_id) & (Lease.state == LeaseState.QUEUED))
+    out = [Demand("lease", *row) for row in cast(Iterable[tuple], leases.tuples())]
     queued = (Job.sutclass == class_id) & (Job.state == JobState.QUEUED)
     if now is not None:
         queued &= Job.due_at.is_null() | (Job.due_at <= now)
     jobs = Job.select(Job.id, Job.user, Job.priority, Job.queued_at, Job.progress).where(queued)
-    for row in jobs:
-        avoid = frozenset((row.progress or {}).get("avoid", []))
-        out.append(Demand("job", row.id, row.user_id, row.priority, row.queued_at, avoid))
+    for id, user, priority, queued_at, progress in cast(Iterable[tuple], jobs.tuples()):
+        avoid = frozenset((progress or {}).get("avoid", []))
+        out.append(Demand("job", id, user, priority, queued_at, avoid))
     return out
 
 
@@ -195,11 +199,13 @@ def usable_suts(class_id: int) -> list[Sut]:
     return list(Sut.select().where((Sut.sutclass == class_id) & (Sut.health == SutState.HEALTHY)))
 
 
-def free_suts(class_id: int, now: float, fresh_within: float) -> list[FreeSut]:
+def free_suts(class_id: int, now: float, fresh_within: float,
+              keyed: set[int] | None = None) -> list[FreeSut]:
     """Healthy SUTs nobody holds and no lessee's key is still on; `fresh`: answered a new
-    connection within `fresh_within` (a cached connection proves nothing about the next login)."""
+    connection within `fresh_within` (a cached connection proves nothing about the next login).
+    `keyed`: `suts_with_stale_keys()` if the caller has it (once per pass, not per class)."""
     held = holders(class_id)
-    keyed = suts_with_stale_keys()
+    keyed = suts_with_stale_keys() if keyed is None else keyed
     return [
         FreeSut(s.id, fresh=s.fresh_ok_at is not None and now - s.fresh_ok_at <= fresh_within)
         for s in usable_suts(class_id)

@@ -127,13 +127,14 @@ def claim(sut_id: int) -> Sut | None:
     """Lock the SUT for this transaction and return it if it is healthy and held by nobody."""
     lock(Sut, sut_id)
     sut = Sut.get_by_id(sut_id)
-    if sut.health != SutState.HEALTHY or sut_id in holders(sut.sutclass_id):
+    if sut.health != SutState.HEALTHY or holders(sut.sutclass_id, sut=sut_id):
         return None
     return sut
 
 
-def holders(class_id: int | None = None) -> dict[int, tuple[str, int, int]]:
-    """sut id -> (kind, record id, user id) for every SUT held by an active job or lease."""
+def holders(class_id: int | None = None, *, sut: int | None = None) -> dict[int, tuple[str, int, int]]:
+    """sut id -> (kind, record id, user id) for every SUT held by an active job or lease
+    (of the class; or only `sut`, so that a claim reads one row, not the class's)."""
     leases = Lease.select(Lease.id, Lease.sut, Lease.user).where(
         (Lease.state == LeaseState.ACQUIRED) & Lease.sut.is_null(False)
     )
@@ -143,6 +144,9 @@ def holders(class_id: int | None = None) -> dict[int, tuple[str, int, int]]:
     if class_id is not None:
         leases = leases.where(Lease.sutclass == class_id)
         jobs = jobs.where(Job.sutclass == class_id)
+    if sut is not None:
+        leases = leases.where(Lease.sut == sut)
+        jobs = jobs.where(Job.sut == sut)
     out: dict[int, tuple[str, int, int]] = {}
     for kind, rows in (("lease", leases), ("job", jobs)):
         out.update({row.sut_id: (kind, row.id, row.user_id) for row in rows})
