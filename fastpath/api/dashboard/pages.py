@@ -16,7 +16,7 @@ from fastpath.api.queue import QueueCache, Queues
 from fastpath.api.views import lease_view, plan_view
 from fastpath.core.states import ACTIVE_LEASE, ACTIVE_PLAN, LeaseState, PlanState, SutState, parse_states
 from fastpath.store.models import Sut
-from fastpath.store.queries import control, events, inventory, jobs, leases, plans, suts, users
+from fastpath.store.queries import census, control, events, inventory, jobs, leases, plans, suts, users
 
 DAY = 86400.0
 QUEUE_ROWS = 200  # rows of a class's queue shown; the rest are counted
@@ -67,7 +67,7 @@ class Overview(Page):
     def on_get(self, req, resp) -> None:
         now = self.clock()
         names = user_names()
-        waiting = control.waiting()
+        waiting = census.queued_by_class()
         held = inventory.holders()
         by_class: dict[int, list[Sut]] = {}
         for sut in inventory.all_suts():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from typing import Any, cast
+from typing import cast
 
 import peewee as pw
 
@@ -147,18 +147,6 @@ def demand(class_id: int, now: float | None = None) -> list[Demand]:
     for id, user, priority, queued_at, progress in cast(Iterable[tuple], jobs.tuples()):
         avoid = frozenset((progress or {}).get("avoid", []))
         out.append(Demand("job", id, user, priority, queued_at, avoid))
-    return out
-
-
-def waiting() -> dict[int, tuple[int, float]]:
-    """class id -> (queued jobs and leases, when the oldest of them was queued)."""
-    out: dict[int, tuple[int, float]] = {}
-    for model, queued in ((Lease, LeaseState.QUEUED), (Job, JobState.QUEUED)):
-        rows: Any = (model.select(model.sutclass, pw.fn.COUNT(model.id), pw.fn.MIN(model.queued_at))
-                     .where(model.state == queued).group_by(model.sutclass).tuples())
-        for class_id, n, oldest in rows:
-            had = out.get(class_id, (0, oldest))
-            out[class_id] = (had[0] + n, min(had[1], oldest))
     return out
 
 
