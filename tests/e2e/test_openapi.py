@@ -9,9 +9,10 @@ that the document says exactly what the server accepts. Bounded: a few dozen
 examples per operation, and the lease long-poll's `wait` is capped so that no
 example waits long.
 
-Where the server judges meaning that no schema says (`JUDGED`: a plan's
+Where the server judges meaning that no schema says (`judged`: a plan's
 contents, an SSH key or a duration that must parse, a window whose end must
-come after its start), a schema-valid request may get a 400 naming the field;
+come after its start, a blob whose bytes must have the digest it is sent
+under), a schema-valid request may get a 400 naming the field;
 only for those requests is acceptance of valid input not checked. A user or
 SUT class that does not exist is a 404, which the check allows.
 """
@@ -71,7 +72,7 @@ def judged(case) -> bool:
     body = case.body if isinstance(case.body, dict) else {}
     query = case.query or {}
     op = f"{case.method.upper()} {case.path}"
-    return (op == "POST /plans"
+    return (op in ("POST /plans", "PUT /blobs/{digest}")
             or (op in ("POST /leases", "POST /leases/{id}/extend")
                 and (isinstance(body.get("duration"), str) or "ssh_key" in body))
             or (case.path.startswith("/sutclasses") and "from" in query and "to" in query))
