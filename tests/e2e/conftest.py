@@ -85,10 +85,12 @@ def lab(lease_lab):
         lease_lab.cli("sched", "lease-release", str(lease["id"]), check=False)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One real browser for the whole run: Debian's chromium, driven by Playwright (never its
-    own download)."""
+    """One real browser for the run's browser tests: Debian's chromium, driven by Playwright
+    (never its own download). Module-scoped, and only the dashboard's module uses it: Playwright's
+    sync API holds an asyncio loop running in this thread while it is open, which would make
+    every later `asyncio.run` in the session fail."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
