@@ -290,13 +290,17 @@ def _placement_warnings(aggregates, swprofiles, suts: dict[str, dict]) -> list[s
     """Where the compared swprofiles' sessions ran, and on which hardware."""
     from fastpath.results import comparability
 
+    # by SUT name: the store keeps one row per fingerprint a SUT showed (`vm-01`, `vm-01~2`)
+    name = {id: r.get("name") or id for id, r in suts.items()}
     sessions: dict[str, dict[str, set]] = {sw: {} for sw in swprofiles}
     for a in aggregates:
         if a.swprofile in sessions and a.sut is not None:
-            sessions[a.swprofile].setdefault(a.sut, set()).add(a.session)
+            sessions[a.swprofile].setdefault(name.get(a.sut, a.sut), set()).add(a.session)
     placement = {sw: {sut: len(ids) for sut, ids in by_sut.items()} for sw, by_sut in sessions.items()}
-    fingerprints = {id: comparability.comparable_fingerprint(r.get("fingerprint")) for id, r in suts.items()}
-    return comparability.warnings(placement, fingerprints)
+    kinds: dict[str, set[str]] = {}
+    for id, r in suts.items():
+        kinds.setdefault(name[id], set()).add(comparability.comparable_fingerprint(r.get("fingerprint")))
+    return comparability.warnings(placement, {sut: " ".join(sorted(k)) for sut, k in kinds.items()})
 
 
 def _comparison(rows: list[dict], swprofiles: list[str], as_json: bool, warnings: list[str],

@@ -139,9 +139,9 @@ def placement(
     the swprofiles of one session spread over different SUTs. `done` holds
     the jobs already placed (on any SUT, healthy or not), which count toward
     the balance; `suts` are the SUTs jobs may still go to. Jobs are placed in
-    session order; ties go to the SUT with the fewest jobs, then to a
-    rotation of session and swprofile (a Latin square). The inputs' order
-    does not matter.
+    the split's order (by session, the swprofiles' order reversed in even
+    ones); ties go to the SUT with the fewest jobs, then to a rotation of
+    session and swprofile (a Latin square). The inputs' order does not matter.
 
     With `cover`, placing stops once every SUT has a job: a job's SUT depends
     only on the jobs before it, so the first ones are placed as they would
@@ -157,7 +157,8 @@ def placement(
     for (_session, sw), sut in done.items():
         per_sw[(sw, sut)] += 1
         load[sut] += 1
-    pending = sorted(set(jobs) - set(done))
+    # in the split's order (fastpath.plan.split): A B in odd sessions, B A in even ones
+    pending = sorted(set(jobs) - set(done), key=lambda j: (j[0], j[1] if j[0] % 2 else -j[1]))
     sessions = {s: i for i, s in enumerate(sorted({s for s, _ in pending} | {s for s, _ in done}))}
     swprofiles = {p: i for i, p in enumerate(sorted({p for _, p in pending} | {p for _, p in done}))}
     out: dict[tuple[int, int], int] = {}

@@ -8,7 +8,8 @@ may be the machines'. Two checks, over the sessions compared:
   its sessions (give or take one session);
 - hardware: the SUTs should have equal fingerprints, once the fields that
   differ between any two machines (host names, serial numbers, MAC
-  addresses, UUIDs) are left out.
+  addresses, UUIDs) are left out, and memory is taken in whole GiB (the
+  kernel's MemTotal moves by a few MB from one boot or kernel to the next).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ def comparable_fingerprint(fingerprint: str | dict | None) -> str:
 
     def strip(v):
         if isinstance(v, dict):
-            return {k: strip(x) for k, x in v.items() if not HOST_SPECIFIC.search(k)}
+            return {k: round(x / 2**20) if k == "memory_kb" and isinstance(x, int) else strip(x)
+                    for k, x in v.items() if not HOST_SPECIFIC.search(k)}
         if isinstance(v, list):
             return [strip(x) for x in v]
         return v

@@ -34,3 +34,11 @@ def test_hardware_differences_ignore_host_specific_fields():
     fps = {"demo-01": comparable_fingerprint(one), "demo-03": comparable_fingerprint(other)}
     got = warnings({"a": {"demo-01": 2, "demo-03": 2}, "b": {"demo-01": 2, "demo-03": 2}}, fps)
     assert got == ["Warning: the swprofiles ran on SUTs of different hardware (demo-01 | demo-03)."]
+
+
+def test_memory_counts_in_whole_gib_as_the_kernel_reports_a_few_mb_more_or_less_per_boot():
+    # seen on one QEMU SUT over three boots of two kernels
+    boots = [{"HW": {"cpu_model": "QEMU", "memory_kb": kb}} for kb in (983496, 983492, 983480)]
+    assert len({comparable_fingerprint(b) for b in boots}) == 1
+    bigger = {"HW": {"cpu_model": "QEMU", "memory_kb": 2 * 983496}}
+    assert comparable_fingerprint(bigger) != comparable_fingerprint(boots[0])

@@ -316,3 +316,11 @@ def test_every_permutation_gives_the_same_decision(mode, jobs, usable, free):
     for order in itertools.permutations(jobs):
         for sut_order in itertools.permutations(usable):
             assert placing(mode, list(order), list(sut_order), list(reversed(free))) == want
+
+
+def test_one_sut_runs_the_plan_in_the_split_order_a_b_then_b_a():
+    """Seen on the real-kernel SUT: session 2's A ran before its B, losing the alternation."""
+    jobs = [PlanJob(1, 1, 0, "done", 7), PlanJob(2, 1, 1, "done", 7),
+            PlanJob(3, 2, 1, "queued"), PlanJob(4, 2, 0, "queued")]  # as split() makes them
+    places = placing("spread", jobs, [7], [7])
+    assert places[3] == Place(frozenset({7})) and places[4] == Place(frozenset())
