@@ -156,3 +156,13 @@ def test_a_retried_request_makes_one_lease(api):
     bad = api.post("/leases", {"sutclass": "demo"}, who="bob", headers={"Idempotency-Key": "a b"})
     assert bad.status_code == 400 and "Idempotency-Key" in bad.json["description"]
     assert Lease.select().count() == 2
+
+
+def test_settled_names_the_waiting_leases_that_left_the_queue(api, clock):
+    # the waiting room's check: any number of ids, in statements of a fixed shape
+    granted, queued, cancelled = (acquire(api)["id"] for _ in range(3))
+    grant(granted, clock=clock)
+    assert api.post(f"/leases/{cancelled}/release", who="bob").status_code == 200
+    missing = list(range(10**6, 10**6 + leases.CHUNK + 7))  # spills into a second, short chunk
+    assert leases.settled([queued, granted, *missing, cancelled]) == {granted, cancelled}
+    assert leases.settled([]) == set() and leases.settled([queued]) == set()

@@ -41,8 +41,7 @@ def transition(
     for each in olds:
         states.check(each, new)
     column = getattr(model, field)
-    row = model.get_or_none(model.id == id)
-    current = None if row is None else getattr(row, field)
+    current = next(iter(_state_of(model, field)(id)), (None,))[0]
     if current not in olds:
         return False
     query = model.update({column: new, **fields}).where((model.id == id) & (column == current))
@@ -50,6 +49,18 @@ def transition(
         return False
     log(actor, model._meta.table_name, id, current, new, now, detail)
     return True
+
+
+_states: dict[tuple[type[BaseModel], str], Prepared] = {}
+
+
+def _state_of(model: type[BaseModel], field: str) -> Prepared:
+    """The prepared read of one record's state column: every transition starts with it."""
+    key = (model, field)
+    if key not in _states:
+        column = getattr(model, field)
+        _states[key] = Prepared(lambda id: model.select(column).where(model.id == id).tuples())
+    return _states[key]
 
 
 def log(actor: str, kind: str, ref: int, old, new, now: float, detail: str | None = None) -> None:
