@@ -1,25 +1,34 @@
-"""The API's gunicorn worker: uvicorn's asyncio worker, with a deadline on request headers.
+"""The API's gunicorn worker: uvicorn's, on uvloop and httptools, with limits on request headers.
 
+uvloop and the httptools (llhttp) parser instead of asyncio's loop and h11:
+a small request cost about half as much (issue 15, `bench/api_throughput.py`).
 uvicorn closes a connection that stays idle after a response (keep-alive),
-but waits forever for the rest of a half-sent request header. Here a
-request's headers must be complete within `HEADER_TIMEOUT` of the
-connection (or of the previous response), so a stalled client costs a
-socket for that long, and never a thread. Bodies have their own deadline
-(`fastpath.api.asgi.Shell`), and header sizes h11's limit (16 KiB).
+but waits forever for the rest of a half-sent request header, and llhttp
+sets no size limit on it. Here a request's headers must be complete within
+`HEADER_TIMEOUT` of the connection (or of the previous response), so a
+stalled client costs a socket for that long, and never a thread; and
+headers past `MAX_HEADER` bytes end the connection with a 400, as h11's
+limit did. Bodies have their own deadline (`fastpath.api.asgi.Shell`).
 """
 
 from __future__ import annotations
 
 import asyncio
 
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn_worker import UvicornWorker
 
 HEADER_TIMEOUT = 10.0
+MAX_HEADER = 16 * 1024  # bytes of request line and headers (h11's default limit)
 
 
-class Protocol(H11Protocol):
+class HeaderTooLarge(Exception):
+    """Raised in a parser callback: uvicorn answers 400 and closes the connection."""
+
+
+class Protocol(HttpToolsProtocol):
     _header_timer: asyncio.TimerHandle | None = None
+    _header_bytes = 0
 
     def _arm(self) -> None:
         # armed for the request that comes next: if no new request cycle began by then, close
@@ -31,9 +40,26 @@ class Protocol(H11Protocol):
         if self.cycle is cycle and not self.transport.is_closing():
             self.transport.close()
 
+    def _count(self, size: int) -> None:
+        self._header_bytes += size
+        if self._header_bytes > MAX_HEADER:
+            raise HeaderTooLarge(f"request headers larger than {MAX_HEADER} bytes")
+
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self._arm()
+
+    def on_message_begin(self) -> None:
+        self._header_bytes = 0
+        super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4)
+        super().on_header(name, value)
 
     def on_response_complete(self) -> None:
         self._arm()  # before a pipelined request starts its cycle in there
@@ -46,4 +72,4 @@ class Protocol(H11Protocol):
 
 
 class Worker(UvicornWorker):
-    CONFIG_KWARGS = {"loop": "asyncio", "http": Protocol, "lifespan": "off"}
+    CONFIG_KWARGS = {"loop": "uvloop", "http": Protocol, "lifespan": "off"}

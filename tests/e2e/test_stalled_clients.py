@@ -56,3 +56,22 @@ def test_healthz_and_a_release_answer_with_200_stalled_sockets_open(scheduler):
     finally:
         for sock in socks:
             sock.close()
+
+
+def answer(port: int, request: bytes) -> bytes:
+    """What the server sends back before it closes or the response ends (one request)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+        sock.sendall(request)
+        got = b""
+        while b"\r\n\r\n" not in got and (chunk := sock.recv(65536)):
+            got += chunk
+        return got
+
+
+def test_headers_past_16_kib_end_the_connection_with_a_400(scheduler):
+    s = scheduler(count=1)
+    s.start()
+    big = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 20_000 + b"\r\n\r\n"
+    assert answer(s.port, big).startswith(b"HTTP/1.1 400 ")
+    fits = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"a" * 15_000 + b"\r\nConnection: close\r\n\r\n"
+    assert answer(s.port, fits).startswith(b"HTTP/1.1 200 ")

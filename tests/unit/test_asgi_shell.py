@@ -113,4 +113,26 @@ def test_a_small_body_is_read_before_a_thread_is_taken_and_a_stall_ends_it_short
     sc = scope("POST", "/leases", headers=[(b"content-length", b"100")])
     run(shell, sc, [{"type": "http.request", "body": b"abcd", "more_body": True}], hold=asyncio.Event())
     assert app.calls == [("/leases", b"abcd", None)]  # the app sees the 4 bytes that came
-    assert all(t.startswith("WSGI") for t in app.threads)
+    assert all(t.startswith("fastpath-api") for t in app.threads)  # the quick pool, not the uploads
+
+
+def test_an_upload_reaches_the_app_in_pieces_of_a_mebibyte_and_a_disconnect_after_them():
+    from fastpath.api.asgi import BATCH
+
+    piece = b"x" * (64 * 1024)
+    messages = [{"type": "http.request", "body": piece, "more_body": True} for _ in range(20)]
+    messages.append({"type": "http.disconnect"})
+
+    async def main() -> list[dict]:
+        queue = list(messages)
+
+        async def receive() -> dict:
+            return queue.pop(0)
+
+        timed = Shell(App(), threads=2)._timed(receive)
+        return [await timed() for _ in range(3)]
+
+    first, second, third = asyncio.run(main())
+    assert len(first["body"]) == BATCH and first["more_body"]  # 16 of uvicorn's pieces at once
+    assert len(second["body"]) == 20 * len(piece) - BATCH and second["more_body"]
+    assert third == {"type": "http.disconnect"}  # kept for the call after the bytes before it
